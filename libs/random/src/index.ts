@@ -1,0 +1,1 @@
+export { Purpose, Rng, hashKey, permutation } from "./rng.ts";
