@@ -20,11 +20,14 @@ export interface TrainOptions {
   resume?: ReplicaState;
   /** Evaluate the test set at the end of every epoch. */
   evaluateEachEpoch?: boolean;
+  /** When aborted, training stops after the step in progress and the final checkpoint is still written. */
+  signal?: AbortSignal;
 }
 
 export interface TrainEvents {
   onStep?(at: StepLocation, losses: StepLosses, samplesPerSecond: number): void;
-  onEpochEnd?(epoch: number, test: StepLosses | null): void | Promise<void>;
+  /** After an epoch's last step (and its test evaluation); `replica` holds the parameters reached. */
+  onEpochEnd?(epoch: number, test: StepLosses | null, replica: Replica): void | Promise<void>;
   onCheckpoint?(path: string): void;
 }
 
@@ -69,9 +72,13 @@ export async function trainSingleProcess(opts: TrainOptions, events: TrainEvents
     const epochDone = at.stepInEpoch === schedule.stepsPerEpoch - 1;
     if (epochDone) {
       lastTest = opts.evaluateEachEpoch === false ? null : await evaluateElbo(replica.model, dataset.test, config.seed, config.model.latentSize);
-      await events.onEpochEnd?.(at.epoch, lastTest);
+      await events.onEpochEnd?.(at.epoch, lastTest, replica);
     }
     if (opts.checkpointEvery && replica.step % opts.checkpointEvery === 0 && replica.step < lastStep) await checkpoint(at.epoch);
+    // A step is synchronous compute chained by promises (microtasks only); yield one macrotask turn so
+    // signal handlers, timers (progress display) and I/O callbacks run between steps.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (opts.signal?.aborted) break;
   }
   await checkpoint(lastEpoch);
   return { replica, steps: replica.step, lastLosses, lastTest };

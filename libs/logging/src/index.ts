@@ -1,0 +1,1 @@
+export { createLogger, parseLogFormat, type LogFormat, type Logger } from "./logger.ts";
