@@ -29,7 +29,7 @@ describe("flag parsers", () => {
     ["hidden", () => intListFlag("hidden", "0", [400]), /--hidden/],
     ["backend", () => backendFlag({ backend: "gpu" }), /--backend: expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu, got "gpu"/],
     ["out", () => requiredString("out", undefined), /--out is required/],
-    ["from", () => requireTogether({ from: "1" }, "from", "to", "from", "to"), /--from and --to go together/],
+    ["from", () => requireTogether({ from: "1" }, "from", "to"), /--from and --to go together/],
   ])("reject a bad --%s with a UsageError naming flag and value", (_flag, f, message) => {
     expect(f).toThrow(UsageError);
     expect(f).toThrow(message);

@@ -76,9 +76,10 @@ export function backendFlag(raw: RawFlags): BackendChoice {
   return choiceFlag("backend", raw.backend, COMMON_DEFAULTS.backend as BackendChoice, BACKEND_CHOICES);
 }
 
-/** Flags that only make sense together with another; e.g. --from without --to. */
-export function requireTogether(raw: RawFlags, a: string, b: string, keyA: string, keyB: string): void {
-  if ((raw[keyA] === undefined) !== (raw[keyB] === undefined)) {
+/** Flags that only make sense together, e.g. --from and --to; `a`/`b` are the flag names, looked up under commander's camelCase keys. */
+export function requireTogether(raw: RawFlags, a: string, b: string): void {
+  const key = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  if ((raw[key(a)] === undefined) !== (raw[key(b)] === undefined)) {
     throw new UsageError(`--${a} and --${b} go together: give both or neither`);
   }
 }

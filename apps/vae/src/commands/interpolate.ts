@@ -21,7 +21,7 @@ export interface InterpolateFlags {
 }
 
 export function parseInterpolateFlags(raw: RawFlags): InterpolateFlags {
-  requireTogether(raw, "from", "to", "from", "to");
+  requireTogether(raw, "from", "to");
   const f = {
     backend: backendFlag(raw),
     checkpoint: requiredString("checkpoint", raw.checkpoint),
