@@ -63,6 +63,20 @@ describe("selectBackend", () => {
     expect(lines[1]).toMatch(/skipping tensorflow: .*not installed/);
   });
 
+  it("does not call a package with a missing dependency 'not installed'", async () => {
+    const lines: string[] = [];
+    const importModule = (s: string): Promise<unknown> =>
+      s === "@tensorflow/tfjs-node-gpu"
+        ? Promise.reject(
+            Object.assign(new Error("Cannot find module '@tensorflow/tfjs'\nRequire stack:\n- /app/node_modules/@tensorflow/tfjs-node-gpu/dist/index.js"), {
+              code: "MODULE_NOT_FOUND",
+            }),
+          )
+        : fakeImporter("missing")(s);
+    await selectBackend("auto", (l) => lines.push(l), { importModule });
+    expect(lines[0]).toBe("backend: skipping tensorflow-gpu: @tensorflow/tfjs-node-gpu failed to load: Cannot find module '@tensorflow/tfjs'");
+  });
+
   it("an explicit tensorflow-gpu that is missing throws how to install it", async () => {
     const attempt = selectBackend("tensorflow-gpu", () => {}, { importModule: fakeImporter("missing") });
     await expect(attempt).rejects.toBeInstanceOf(BackendUnavailableError);

@@ -54,7 +54,8 @@ function explainNativeFailure(choice: "tensorflow-gpu" | "tensorflow", e: unknow
   const code = (e as { code?: unknown })?.code;
   const msg = e instanceof Error ? e.message : String(e);
   const host = choice === "tensorflow-gpu" ? "on a host with an NVIDIA GPU, CUDA and cuDNN" : "on this host";
-  if ((code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && msg.includes(pkg)) {
+  // The package itself is missing (not one of its dependencies): its quoted name is what could not be found.
+  if ((code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && firstLine(e).includes(`'${pkg}'`)) {
     return `${pkg} is not installed (to use it, ${host} run: ${installCommand(choice)})`;
   }
   if (/tfjs_binding\.node|native addon|specified module could not be found|libtensorflow|cannot open shared object/i.test(msg)) {
