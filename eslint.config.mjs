@@ -33,6 +33,8 @@ export default [
             // The model is tfjs math: no sockets, no metrics.
             { sourceTag: "layer:model", onlyDependOnLibsWithTags: ["layer:algorithm", "layer:model"], bannedExternalImports: [...sockets, "prom-client"] },
             { sourceTag: "layer:training", onlyDependOnLibsWithTags: ["layer:algorithm", "layer:data", "layer:model", "layer:training"], bannedExternalImports: [...sockets, "prom-client"] },
+            // Command-line plumbing shared by the apps: flags, exit codes, the run-config flags.
+            { sourceTag: "layer:cli", onlyDependOnLibsWithTags: ["layer:algorithm", "layer:data", "layer:model", "layer:training", "layer:cli"], bannedExternalImports: [...sockets, "prom-client"] },
             { sourceTag: "layer:obs", onlyDependOnLibsWithTags: ["layer:algorithm", "layer:obs"], bannedExternalImports: [...tfjs, ...sockets] },
           ],
         },

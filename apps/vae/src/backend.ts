@@ -1,5 +1,5 @@
 import { selectBackend, type BackendChoice, type SelectedBackend } from "@vae/model";
-import { CliError } from "./errors.ts";
+import { CliError } from "@vae/cli";
 
 const SKIP_LINE = /^backend: skipping ([\w-]+): (.*)$/;
 

@@ -3,7 +3,7 @@
 // invocation (unknown command or flag, a flag with a wrong value).
 import { Command, CommanderError } from "commander";
 import { CheckpointError } from "@vae/checkpoint";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, UsageError } from "./errors.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, UsageError } from "@vae/cli";
 import { registerEval } from "./commands/eval.ts";
 import { registerExport } from "./commands/export.ts";
 import { registerInterpolate } from "./commands/interpolate.ts";

@@ -6,7 +6,7 @@ import { CheckpointError, readCheckpoint, type CheckpointData } from "@vae/check
 import { loadDataset, type ImageSet } from "@vae/data";
 import { VaeModel, paramCount } from "@vae/model";
 import { validateRunConfig, type RunConfig } from "@vae/training";
-import { CliError } from "./errors.ts";
+import { CliError } from "@vae/cli";
 
 export interface TrainedModel {
   /** The path given on the command line. */

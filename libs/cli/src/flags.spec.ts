@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COMMON_DEFAULTS } from "./defaults.ts";
+
 import { UsageError } from "./errors.ts";
 import { backendFlag, choiceFlag, intFlag, intListFlag, numberFlag, requireTogether, requiredString } from "./flags.ts";
 
@@ -12,7 +12,7 @@ describe("flag parsers", () => {
     expect(intListFlag("hidden", "512, 256", [400])).toEqual([512, 256]);
     expect(intListFlag("hidden", "none", [400])).toEqual([]);
     expect(choiceFlag("decoder", "gaussian", "bernoulli", ["bernoulli", "gaussian"])).toBe("gaussian");
-    expect(backendFlag({})).toBe(COMMON_DEFAULTS.backend);
+    expect(backendFlag({})).toBe("auto");
     expect(backendFlag({ backend: "cpu" })).toBe("cpu");
   });
 

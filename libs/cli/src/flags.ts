@@ -3,7 +3,8 @@
 // stays distinguishable from "given the default" and each value is checked
 // exactly once, here. Every error names the flag, the value and what it expects.
 import { BACKEND_CHOICES, type BackendChoice } from "@vae/model";
-import { COMMON_DEFAULTS } from "./defaults.ts";
+/** --backend default of every process: the fastest backend that loads. */
+const DEFAULT_BACKEND: BackendChoice = "auto";
 import { UsageError } from "./errors.ts";
 
 export type RawFlags = Record<string, unknown>;
@@ -73,7 +74,7 @@ export function switchFlag(value: unknown, fallback: boolean): boolean {
 }
 
 export function backendFlag(raw: RawFlags): BackendChoice {
-  return choiceFlag("backend", raw.backend, COMMON_DEFAULTS.backend as BackendChoice, BACKEND_CHOICES);
+  return choiceFlag("backend", raw.backend, DEFAULT_BACKEND, BACKEND_CHOICES);
 }
 
 /** Flags that only make sense together, e.g. --from and --to; `a`/`b` are the flag names, looked up under commander's camelCase keys. */

@@ -7,7 +7,7 @@ import type { BackendChoice } from "@vae/model";
 import { evaluateElbo } from "@vae/training";
 import { initBackend } from "../backend.ts";
 import { EVAL_DEFAULTS } from "../defaults.ts";
-import { backendFlag, intFlag, requiredString, switchFlag, type RawFlags } from "../flags.ts";
+import { backendFlag, intFlag, requiredString, switchFlag, type RawFlags } from "@vae/cli";
 import { formatDuration } from "../progress.ts";
 import { loadTestSet, loadTrainedModel } from "../trained-model.ts";
 import { addBackendOption, addCheckpointOptions, type CommandRunner } from "./common.ts";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { paramLayout, type BackendChoice } from "@vae/model";
 import { initBackend } from "../backend.ts";
-import { backendFlag, requiredString, type RawFlags } from "../flags.ts";
+import { backendFlag, requiredString, type RawFlags } from "@vae/cli";
 import { loadTrainedModel } from "../trained-model.ts";
 import { addBackendOption, addCheckpointOptions, type CommandRunner } from "./common.ts";
 

@@ -5,9 +5,9 @@ import { gatherImages } from "@vae/data";
 import type { BackendChoice } from "@vae/model";
 import { initBackend } from "../backend.ts";
 import { FIGURE_DEFAULTS } from "../defaults.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "@vae/cli";
 import { figureGrid, saveFigure } from "../figure.ts";
-import { backendFlag, intFlag, requireTogether, requiredString, type RawFlags } from "../flags.ts";
+import { backendFlag, intFlag, requireTogether, requiredString, type RawFlags } from "@vae/cli";
 import { loadTestSet, loadTrainedModel } from "../trained-model.ts";
 import { addBackendOption, addCheckpointOptions, type CommandRunner } from "./common.ts";
 

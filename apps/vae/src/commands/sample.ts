@@ -5,7 +5,7 @@ import { priorDraws } from "@vae/training";
 import { initBackend } from "../backend.ts";
 import { FIGURE_DEFAULTS } from "../defaults.ts";
 import { figureGrid, saveFigure } from "../figure.ts";
-import { backendFlag, intFlag, requiredString, type RawFlags } from "../flags.ts";
+import { backendFlag, intFlag, requiredString, type RawFlags } from "@vae/cli";
 import { imageShape, loadTrainedModel } from "../trained-model.ts";
 import { addBackendOption, addCheckpointOptions, type CommandRunner } from "./common.ts";
 

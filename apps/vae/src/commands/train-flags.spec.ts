@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_VAE_CONFIG } from "@vae/model";
 import { DEFAULT_RUN_CONFIG } from "@vae/training";
 import { TRAIN_DEFAULTS } from "../defaults.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "@vae/cli";
 import { parseTrainFlags, withImageSize } from "./train-flags.ts";
 
 describe("vae train flags", () => {

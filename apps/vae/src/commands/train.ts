@@ -22,8 +22,8 @@ import {
 } from "@vae/training";
 import { initBackend } from "../backend.ts";
 import { FIGURE_DEFAULTS, TRAIN_DEFAULTS } from "../defaults.ts";
-import { CliError } from "../errors.ts";
-import type { RawFlags } from "../flags.ts";
+import { CliError } from "@vae/cli";
+import type { RawFlags } from "@vae/cli";
 import { RateMeter, createProgress, formatDuration } from "../progress.ts";
 import { addBackendOption, type CommandRunner } from "./common.ts";
 import { parseTrainFlags, withImageSize, type TrainFlags } from "./train-flags.ts";

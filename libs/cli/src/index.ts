@@ -1,0 +1,14 @@
+export { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.ts";
+export {
+  backendFlag,
+  choiceFlag,
+  intFlag,
+  intListFlag,
+  numberFlag,
+  requireTogether,
+  requiredString,
+  stringFlag,
+  switchFlag,
+  type RawFlags,
+} from "./flags.ts";
+export { RUN_DEFINING_FLAGS, addRunConfigOptions, parseRunConfigFlags, withImageSize } from "./run-config-flags.ts";
