@@ -1,0 +1,2 @@
+// Test helpers for the wire: `@vae/protocol/testing`.
+export { validMessages } from "./fixtures.ts";
