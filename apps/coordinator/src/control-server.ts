@@ -13,6 +13,7 @@ import {
   protocolError,
   welcomeFor,
   type AcceptedHello,
+  type Message,
   type ProtocolError,
 } from "@vae/protocol";
 import type { RunConfig } from "@vae/training";
@@ -63,12 +64,12 @@ export async function startControlServer(server: Server, coordinator: Coordinato
     if (coordinator.membership.has(hello.workerId)) {
       return conn.fail(protocolError("VAE_ERR_INVALID_FIELD", `hello.workerId: "${hello.workerId}" is already connected; give each worker its own --id`));
     }
-    await conn.send({ ...welcomeFor(opts.token, accepted, opts.config as unknown as Record<string, unknown>), runId: opts.runId });
+    await conn.send(welcomeFor(opts.token, accepted, opts.config as unknown as Record<string, unknown>, opts.runId));
     const workerId = hello.workerId;
     coordinator.addWorker(
       { workerId, host: hello.host, pid: hello.pid, backend: hello.backend, peerHost: hello.peer.host, peerPort: hello.peer.port, metricsPort: hello.metricsPort },
       {
-        send: (m) => void conn.send(message(m.type as any, m as any)).catch(() => {}),
+        send: (m) => void conn.send(message(m.type as any, m as any) as Message).catch(() => {}),
         close: (code, reason) => (code === 1001 && reason !== "coordinator stopping" ? conn.terminate() : conn.close(code, reason)),
       },
     );

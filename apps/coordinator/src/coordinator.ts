@@ -25,7 +25,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "@vae/logging";
-import type { CoordinatorMetrics } from "@vae/metrics";
+import type { CoordinatorMetrics, CoordinatorState as CoordinatorStateName } from "@vae/metrics";
 import { StarHub, type WireArray } from "@vae/allreduce";
 import { findLatestValid, pruneCheckpoints, writeCheckpoint } from "@vae/checkpoint";
 import { paramCount } from "@vae/model";
@@ -33,7 +33,7 @@ import { STATS_LENGTH, Schedule, fromCheckpoint, toCheckpoint, type ReplicaState
 import { Membership, type LossReason, type Member, type MemberInfo } from "./membership.ts";
 import { DeadlineMissed, GenerationBroken, ReplyCollector } from "./reply-collector.ts";
 
-export type CoordinatorState = "starting" | "waiting" | "syncing" | "training" | "stopping" | "done";
+export type CoordinatorState = CoordinatorStateName;
 
 /** What the coordinator sends a worker; the transport encodes and frames it. */
 export interface WorkerChannel {
@@ -86,6 +86,7 @@ export interface EpochReport {
 }
 
 export interface StepReport {
+  generation: number;
   step: number;
   epoch: number;
   stepInEpoch: number;
@@ -116,7 +117,7 @@ const LOSS_REASON_TEXT: Record<LossReason, string> = {
 export class Coordinator {
   readonly membership = new Membership();
   readonly schedule: Schedule;
-  state: CoordinatorState = "starting";
+  state: CoordinatorState = "waiting";
   /** Global steps committed (= the next step to run). */
   committedStep = 0;
   lastLoss: StepLosses | null = null;
@@ -165,7 +166,7 @@ export class Coordinator {
     this.log.info({ workerId: info.workerId, host: info.host, backend: info.backend }, `worker ${info.workerId} joined from ${info.host} (backend ${info.backend}); ${this.membership.size} connected`);
     // A joiner enters at the next step boundary (see the loop); before the first
     // generation it may complete the quorum.
-    if (this.state === "waiting" || this.state === "starting") this.needGeneration = true;
+    if (this.state === "waiting") this.needGeneration = true;
     this.wake();
   }
 
@@ -238,7 +239,7 @@ export class Coordinator {
   }
 
   private async startGeneration(): Promise<boolean> {
-    this.setState("syncing");
+    this.setState("recovering");
     this.abortCollectors(new GenerationBroken("a new generation started"));
     this.starHub = null;
     const members = this.membership.nextGeneration();
@@ -290,7 +291,8 @@ export class Coordinator {
     if (behind.length > 0) {
       if (!state) state = await this.fetchState(g, best!.workerId);
       this.log.info(`generation ${g}: sending state of step ${targetStep} from ${sourceName} to ${behind.map((m) => m.workerId).join(", ")}`);
-      for (const m of behind) this.send(m.workerId, { type: "state", g, ...stateFields(state) });
+      const epoch = Math.floor(state.step / this.schedule.stepsPerEpoch);
+      for (const m of behind) this.send(m.workerId, { type: "state", g, epoch, ...stateFields(state) });
       const again = await this.collect<ReadyReply>("ready", g, behind, this.opts.stepTimeoutMs);
       for (const [id, r] of again) {
         if (r.step !== targetStep) throw new Error(`worker ${id} reports step ${r.step} after loading the state of step ${targetStep}`);
@@ -347,6 +349,7 @@ export class Coordinator {
     }
     this.recordStepMetrics(at.batchLength, at.epoch, durationMs);
     this.events.onStep?.({
+      generation: g,
       step: at.globalStep, epoch: at.epoch, stepInEpoch: at.stepInEpoch, stepsPerEpoch: this.schedule.stepsPerEpoch, totalSteps: this.lastStep,
       loss: rank0.loss, samplesPerSecond: this.samplesPerSecond, durationMs,
       ranks: members.map((m) => ({ rank: m.rank!, workerId: m.workerId, ...done.get(m.workerId)!.timings })),
@@ -483,7 +486,7 @@ export class Coordinator {
     await this.checkpointWrites;
     const reason = this.stopReason ?? `completed ${this.committedStep} steps`;
     for (const id of this.channels.keys()) this.send(id, { type: "stop", reason });
-    this.setState("done");
+    this.setState("finished");
     this.log.info(`run ${this.opts.runId} finished at step ${this.committedStep}: ${reason}`);
   }
 

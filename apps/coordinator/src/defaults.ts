@@ -23,6 +23,6 @@ export const COORDINATOR_DEFAULTS = Object.freeze({
   stepTimeoutMs: 30_000, // a step not done by every rank within this is a failure of the missing ranks
   heartbeatIntervalMs: 1_000, // WebSocket ping period
   heartbeatTimeoutMs: 5_000, // no pong for this long: the worker is declared lost
-  evaluateEvery: "epoch" as const, // test loss + sample grid at each epoch end
+  digestEvery: 100, // steps between cross-rank parameter digest checks (also at the last step)
   shutdownGraceMs: 10_000, // how long spawned workers get to exit after SIGTERM
 });

@@ -76,9 +76,3 @@ export const EVAL_DEFAULTS = Object.freeze({
 });
 
 /** Progress display of `vae train`. */
-export const PROGRESS_DEFAULTS = Object.freeze({
-  /** Seconds between plain progress lines when stdout is not a terminal. */
-  plainIntervalSeconds: 10,
-  /** Redraws per second of the progress bar on a terminal. */
-  barFps: 5,
-});

@@ -16,6 +16,8 @@ export interface Identity {
 }
 
 export interface SessionHandlers {
+  /** The connection, as soon as it is open (before the handshake). */
+  onConnected(conn: Connection<"toWorker">): void;
   /** Called after each successful handshake, with the run's id and config. */
   onWelcome(runId: string, config: unknown): void;
   /** Every later message from the coordinator. */
@@ -49,6 +51,7 @@ export async function runSession(url: string, token: string, id: Identity, handl
     generation: handlers.generation,
     onRejected: handlers.onRejected,
   });
+  handlers.onConnected(conn);
   let welcome;
   try {
     welcome = await joinCluster(conn, token, {
@@ -64,7 +67,7 @@ export async function runSession(url: string, token: string, id: Identity, handl
     if (err instanceof ProtocolError && FATAL_CODES.has(err.code)) throw new FatalSessionError(`${err.code}: ${err.message}`);
     throw err;
   }
-  handlers.onWelcome((welcome as any).runId, welcome.config);
+  handlers.onWelcome(welcome.runId, welcome.config);
   log.info(`joined the coordinator at ${url} as ${id.workerId}`);
   let stopReason: string | null = null;
   conn.onMessage((msg) => {

@@ -32,7 +32,7 @@ export interface GenerationInfo {
 
 /** The all-reduce of one generation, over whatever transport the algorithm uses. */
 export interface Collective {
-  allReduce(buf: Float32Array): Promise<{ bytesSent: number; bytesReceived: number }>;
+  allReduce(buf: Float32Array, step: number): Promise<{ bytesSent: number; bytesReceived: number }>;
   /** Fails the collective in flight (and any later one) so nobody waits on a lost peer. */
   abort(reason: Error): void;
 }
@@ -139,14 +139,21 @@ export class WorkerNode {
     this.gen = info;
     this.log.info(`generation ${info.g}: rank ${info.rank} of ${info.worldSize} (${info.algorithm}${info.compress === "fp16" ? ", fp16" : ""}); at step ${replica.step}`);
     this.metrics?.generation.set(info.g);
-    this.collective = await this.makeCollective(info);
+    try {
+      this.collective = await this.makeCollective(info);
+    } catch (err) {
+      // A neighbour could not be reached: say so, and the coordinator forms a new generation.
+      if (this.gen === info) this.reply({ type: "stepFailed", g: info.g, step: replica.step, reason: `ring setup failed: ${(err as Error).message}` });
+      this.log.warn(`generation ${info.g}: ${(err as Error).message}`);
+      return;
+    }
     if (this.gen !== info) return; // superseded while connecting
     this.reply({ type: "ready", g: info.g, step: replica.step, digest: replica.digest() });
   }
 
   private sendState(g: number): void {
     const s = this.need().exportState();
-    this.reply({ type: "state", g, step: s.step, params: s.params, adamM: s.adamM, adamV: s.adamV, adamT: s.adamT });
+    this.reply({ type: "state", g, step: s.step, epoch: Math.floor(s.step / this.schedule!.stepsPerEpoch), params: s.params, adamM: s.adamM, adamV: s.adamV, adamT: s.adamT });
   }
 
   private loadState(msg: Record<string, any>): void {
@@ -170,7 +177,7 @@ export class WorkerNode {
       const t0 = performance.now();
       await computeShare(replica, this.dataset!.train, this.config!, at, gen.rank, gen.worldSize, buffer);
       const t1 = performance.now();
-      const bytes = await this.collective!.allReduce(buffer);
+      const bytes = await this.collective!.allReduce(buffer, step);
       const t2 = performance.now();
       if (this.gen !== gen) return; // aborted by a newer generation after the reduce completed: do not apply
       const loss = applyReduced(replica, buffer);
@@ -178,7 +185,7 @@ export class WorkerNode {
       const timings = { computeMs: t1 - t0, allreduceMs: t2 - t1, applyMs: t3 - t2 };
       this.recordMetrics(at.batchLength, timings, bytes);
       this.onStepTimings?.(step, timings);
-      this.reply({ type: "stepDone", g, step, loss, timings, ...(wantDigest ? { digest: replica.digest() } : {}) });
+      this.reply({ type: "stepDone", g, step, loss: { count: at.batchLength, ...loss }, timings, ...(wantDigest ? { digest: replica.digest() } : {}) });
     } catch (err) {
       if (this.gen === gen) this.reply({ type: "stepFailed", g, step, reason: (err as Error).message });
       this.log.warn(`step ${step} of generation ${g} abandoned: ${(err as Error).message}`);
@@ -219,6 +226,11 @@ export class WorkerNode {
   private need(): Replica {
     if (!this.replica) throw new Error("no run config yet (welcome not received)");
     return this.replica;
+  }
+
+  /** Fails the collective in flight (the coordinator is gone, so the generation is over). */
+  abortCollective(reason: Error): void {
+    this.collective?.abort(reason);
   }
 
   dispose(): void {

@@ -2,7 +2,14 @@
 // periodic lines otherwise (logs, CI, pipes), with the same fields either way.
 import cliProgress from "cli-progress";
 import type { StepLosses } from "@vae/training";
-import { PROGRESS_DEFAULTS } from "./defaults.ts";
+
+/** How the display paces itself. */
+export const PROGRESS_DEFAULTS = Object.freeze({
+  /** Seconds between plain progress lines when stdout is not a terminal. */
+  plainIntervalSeconds: 10,
+  /** Redraws per second of the progress bar on a terminal. */
+  barFps: 5,
+});
 
 export interface ProgressState {
   /** 1-based epoch of the step just applied. */

@@ -8,7 +8,7 @@ import { evaluateElbo } from "@vae/training";
 import { initBackend } from "../backend.ts";
 import { EVAL_DEFAULTS } from "../defaults.ts";
 import { backendFlag, intFlag, requiredString, switchFlag, type RawFlags } from "@vae/cli";
-import { formatDuration } from "../progress.ts";
+import { formatDuration } from "@vae/cli";
 import { loadTestSet, loadTrainedModel } from "../trained-model.ts";
 import { addBackendOption, addCheckpointOptions, type CommandRunner } from "./common.ts";
 

@@ -24,7 +24,7 @@ import { initBackend } from "../backend.ts";
 import { FIGURE_DEFAULTS, TRAIN_DEFAULTS } from "../defaults.ts";
 import { CliError } from "@vae/cli";
 import type { RawFlags } from "@vae/cli";
-import { RateMeter, createProgress, formatDuration } from "../progress.ts";
+import { RateMeter, createProgress, formatDuration } from "@vae/cli";
 import { addBackendOption, type CommandRunner } from "./common.ts";
 import { parseTrainFlags, withImageSize, type TrainFlags } from "./train-flags.ts";
 

@@ -1,0 +1,175 @@
+// vae-coordinator: config → run directory → HTTP + /cluster → (spawned workers)
+// → the step loop → final checkpoint → stop workers → free the port → exit 0.
+import type { Socket } from "node:net";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { CommanderError } from "commander";
+import { EXIT_FAILURE, EXIT_USAGE, UsageError, createProgress, withImageSize } from "@vae/cli";
+import { findLatestValid } from "@vae/checkpoint";
+import { loadDataset } from "@vae/data";
+import { createLogger } from "@vae/logging";
+import { TimelineWriter, createCoordinatorMetrics } from "@vae/metrics";
+import { paramCount } from "@vae/model";
+import { STATS_LENGTH, createRunDir, openRunDir, validateRunConfig, type RunConfig, type RunDir } from "@vae/training";
+import { Coordinator } from "./coordinator.ts";
+import { startControlServer } from "./control-server.ts";
+import { coordinatorProgram, parseCoordinatorFlags, type CoordinatorFlags } from "./flags.ts";
+import { closeServer, createHttpServer, listen } from "./http-server.ts";
+import { SpawnedWorkers } from "./spawn-workers.ts";
+import { statusOf } from "./status.ts";
+import { serveDashboard } from "./dashboard.ts";
+
+/** The newest run directory under `parent` (by modification time), for a bare --resume. */
+function newestRun(parent: string): string {
+  if (!existsSync(parent)) throw new UsageError(`--resume: no run directory ${parent}`);
+  const runs = readdirSync(parent)
+    .map((name) => join(parent, name))
+    .filter((p) => existsSync(join(p, "checkpoints")))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (runs.length === 0) throw new UsageError(`--resume: no run with checkpoints in ${parent}`);
+  return runs[0]!;
+}
+
+async function prepareRun(flags: CoordinatorFlags): Promise<{ config: RunConfig; runDir: RunDir; resume: boolean }> {
+  if (flags.resume === undefined) {
+    return { config: flags.config, runDir: createRunDir(flags.runDir, flags.config, flags.runName), resume: false };
+  }
+  const root = flags.resume === true ? newestRun(flags.runDir) : flags.resume;
+  const found = await findLatestValid(join(root, "checkpoints"), (line) => process.stderr.write(`${line}\n`));
+  if (!found) throw new UsageError(`--resume ${root}: no valid checkpoint in ${join(root, "checkpoints")}`);
+  const config = validateRunConfig({ ...(found.data.config as object), epochs: Math.max(flags.config.epochs, (found.data.config as RunConfig).epochs) });
+  return { config, runDir: openRunDir(root, config), resume: true };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = coordinatorProgram().exitOverride();
+  let flags: CoordinatorFlags;
+  try {
+    program.parse(argv);
+    flags = parseCoordinatorFlags(program.opts());
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  const log = createLogger("coordinator", flags.logFormat);
+  const dataset = loadDataset(flags.config.dataset, {
+    ...(flags.config.dataDir ? { dataDir: flags.config.dataDir } : {}),
+    limit: { ...(flags.config.trainLimit > 0 ? { train: flags.config.trainLimit } : {}), ...(flags.config.testLimit > 0 ? { test: flags.config.testLimit } : {}) },
+  });
+  const prepared = await prepareRun({ ...flags, config: withImageSize(flags.config, dataset.train.rows, dataset.train.cols) });
+  const { config, runDir } = prepared;
+  const runId = basename(runDir.root);
+  const params = paramCount(config.model);
+  const metrics = createCoordinatorMetrics();
+  metrics.setInfo({ version: "0.1.0" });
+  const timeline = flags.timeline ? await TimelineWriter.open(flags.timeline) : null;
+
+  const progress = createProgress(process.stdout);
+  const coordinator = new Coordinator(
+    {
+      config, runId, trainCount: dataset.train.count, testCount: dataset.test.count,
+      workers: flags.workers, minWorkers: flags.minWorkers, maxSteps: flags.maxSteps,
+      algorithm: flags.algorithm, compress: flags.compress,
+      checkpointEvery: flags.checkpointEvery, keepCheckpoints: flags.keepCheckpoints,
+      stepTimeoutMs: flags.stepTimeoutMs, digestEvery: flags.digestEvery, resume: prepared.resume,
+    },
+    runDir, log, metrics,
+    {
+      onStep: (r) => {
+        progress.update({
+          epoch: r.epoch + 1, epochs: config.epochs, stepInEpoch: r.stepInEpoch + 1, stepsPerEpoch: r.stepsPerEpoch,
+          globalStep: r.step + 1, totalSteps: r.totalSteps, loss: r.loss, samplesPerSecond: r.samplesPerSecond,
+          etaSeconds: r.samplesPerSecond > 0 ? ((r.totalSteps - r.step - 1) * config.batchSize) / r.samplesPerSecond : NaN,
+        });
+        if (timeline) {
+          // Phases as each rank measured them; what is left of the coordinator's step time is waiting (messages, stragglers).
+          const startMs = Date.now() - r.durationMs;
+          for (const x of r.ranks) {
+            const waitMs = Math.max(0, r.durationMs - x.computeMs - x.allreduceMs - x.applyMs);
+            timeline.step(x.rank, { step: r.step, generation: r.generation, startMs, waitMs, computeMs: x.computeMs, allreduceMs: x.allreduceMs, applyMs: x.applyMs });
+          }
+        }
+      },
+      onGeneration: (g, members) => {
+        for (const m of members) timeline?.nameRank(m.rank!, m.workerId);
+        timeline?.generation(g, Date.now(), { workers: members.length });
+      },
+      onState: (s) => metrics.setState(s),
+    },
+  );
+
+  const sockets = new Set<Socket>();
+  const server = createHttpServer(
+    { host: flags.host, port: flags.port, tlsCert: flags.tlsCert, tlsKey: flags.tlsKey },
+    {
+      status: () => statusOf(coordinator, { runId, runDir: runDir.root, startedAt }),
+      workers: () => coordinator.membership.list(),
+      registry: metrics.registry,
+      dashboard: (req, res) => serveDashboard(req, res, coordinator),
+    },
+  );
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  const startedAt = new Date().toISOString();
+  const wss = await startControlServer(server, coordinator, {
+    token: flags.token, config, runId, paramCount: params, gradientLength: params + STATS_LENGTH,
+    heartbeatIntervalMs: flags.heartbeatIntervalMs, heartbeatTimeoutMs: flags.heartbeatTimeoutMs,
+    onRejected: (err) => metrics.rejectedMessages.inc({ reason: err.code }),
+  }, log);
+  const port = await listen(server, flags.host, flags.port);
+  const scheme = flags.tlsCert ? "https" : "http";
+  const wsScheme = flags.tlsCert ? "wss" : "ws";
+  const shownHost = flags.host === "0.0.0.0" ? "127.0.0.1" : flags.host;
+  log.info(`run ${runId}: ${runDir.root}`);
+  log.info(`dashboard ${scheme}://${shownHost}:${port}/  workers join with: npx vae-worker --coordinator ${wsScheme}://${shownHost}:${port}`);
+  log.info(`${config.dataset}: ${dataset.train.count} training images, ${coordinator.schedule.stepsPerEpoch} steps per epoch of global batch ${config.batchSize}; ${params} parameters; ${flags.algorithm} all-reduce${flags.compress === "fp16" ? " with fp16 compression" : ""}`);
+  if (flags.tokenGenerated && flags.spawnWorkers < flags.workers) {
+    log.warn("no --token or VAE_CLUSTER_TOKEN: a random token was generated, so only spawned workers can join; set one for remote workers");
+  }
+  // The URL line for scripts and tests that started us with --port 0.
+  process.stdout.write(`listening on ${scheme}://${shownHost}:${port}\n`);
+
+  const spawned = new SpawnedWorkers({
+    count: flags.spawnWorkers, coordinatorUrl: `${wsScheme}://${shownHost}:${port}`, token: flags.token, backend: flags.spawnBackend,
+    log: (line) => log.info(line),
+  });
+  spawned.startAll();
+
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals += 1;
+    if (signals === 1) coordinator.requestStop(`received ${sig}`);
+    else {
+      log.warn(`second ${sig}: exiting now`);
+      void spawned.stopAll(0).finally(() => process.exit(130));
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  try {
+    await coordinator.run();
+  } finally {
+    progress.stop();
+    await spawned.stopAll(2_000);
+    coordinator.closeAll();
+    wss.close();
+    await closeServer(server, sockets);
+    await timeline?.close();
+  }
+  return 0;
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`vae-coordinator: ${(err as Error).message}\n${process.env.VAE_DEBUG === "1" ? (err as Error).stack : ""}`);
+    process.exit(EXIT_FAILURE);
+  },
+);
