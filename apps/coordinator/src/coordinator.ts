@@ -22,7 +22,7 @@
 // mid-step some survivors may have applied s and others not: the highest step
 // wins, and the laggards receive its state. The samples of a step depend only on
 // (seed, epoch, step), so no sample is skipped or seen twice (DESIGN §4).
-import { writeFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "@vae/logging";
 import type { CoordinatorMetrics, CoordinatorState as CoordinatorStateName } from "@vae/metrics";
@@ -172,6 +172,11 @@ export class Coordinator {
 
   /** A worker is gone (left, closed, missed a heartbeat or a deadline). Safe to call twice. */
   removeWorker(workerId: string, reason: LossReason, detail = ""): void {
+    if (this.state === "finished") {
+      // The run is over and every worker was told to stop: a close now is a goodbye, not a loss.
+      if (this.membership.remove(workerId, "leave", "run finished")) this.channels.delete(workerId);
+      return;
+    }
     const member = this.membership.remove(workerId, reason, detail || LOSS_REASON_TEXT[reason]);
     if (!member) return;
     const channel = this.channels.get(workerId);
@@ -335,6 +340,7 @@ export class Coordinator {
     this.committedStep = at.globalStep + 1;
     const rank0 = done.get(members[0]!.workerId)!;
     this.checkAgreement(at.globalStep, members, done);
+    this.recordCommit(at, g, members, done, durationMs);
     this.lastLoss = rank0.loss;
     const now = performance.now();
     this.throughputWindow.push({ t: now, samples: at.batchLength });
@@ -371,6 +377,29 @@ export class Coordinator {
       }
     }
     if (first.digest !== undefined) this.lastDigest = { step, digest: first.digest, ranks: members.length };
+  }
+
+  /**
+   * One JSON line per committed step in runs/<run>/steps.jsonl: the run's
+   * history for plots and audits. Tests use it to compare with the
+   * single-process reference and to check that every step is committed once.
+   */
+  private recordCommit(at: { globalStep: number; epoch: number; stepInEpoch: number; batchLength: number }, g: number, members: Member[], done: Map<string, StepDoneReply>, durationMs: number): void {
+    const rank0 = done.get(members[0]!.workerId)!;
+    const digests = members.map((m) => done.get(m.workerId)!.digest).filter((d): d is string => d !== undefined);
+    const line = {
+      step: at.globalStep,
+      epoch: at.epoch,
+      stepInEpoch: at.stepInEpoch,
+      samples: at.batchLength,
+      generation: g,
+      workers: members.map((m) => m.workerId),
+      loss: { total: rank0.loss.total, reconstruction: rank0.loss.reconstruction, kl: rank0.loss.kl },
+      durationMs: Math.round(durationMs * 1000) / 1000,
+      timings: members.map((m) => done.get(m.workerId)!.timings),
+      ...(digests.length > 0 ? { digests } : {}),
+    };
+    appendFileSync(join(this.runDir.root, "steps.jsonl"), JSON.stringify(line) + "\n");
   }
 
   lastDigest: { step: number; digest: string; ranks: number } | null = null;

@@ -13,6 +13,7 @@ import { paramCount } from "@vae/model";
 import { STATS_LENGTH, createRunDir, openRunDir, validateRunConfig, type RunConfig, type RunDir } from "@vae/training";
 import { Coordinator } from "./coordinator.ts";
 import { startControlServer } from "./control-server.ts";
+import { COORDINATOR_DEFAULTS } from "./defaults.ts";
 import { coordinatorProgram, parseCoordinatorFlags, type CoordinatorFlags } from "./flags.ts";
 import { closeServer, createHttpServer, listen } from "./http-server.ts";
 import { SpawnedWorkers } from "./spawn-workers.ts";
@@ -157,7 +158,9 @@ async function main(argv: string[]): Promise<number> {
     await coordinator.run();
   } finally {
     progress.stop();
-    await spawned.stopAll(2_000);
+    // Workers were sent `stop` and exit by themselves; SIGTERM (then SIGKILL) only the ones that do not.
+    await spawned.waitForExit(3_000);
+    await spawned.stopAll(COORDINATOR_DEFAULTS.shutdownGraceMs);
     coordinator.closeAll();
     wss.close();
     await closeServer(server, sockets);

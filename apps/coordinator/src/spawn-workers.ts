@@ -60,6 +60,15 @@ export class SpawnedWorkers {
     return [...this.children].map((c) => c.pid!).filter((p) => p !== undefined);
   }
 
+  /** Resolves when every worker has exited by itself, or after `timeoutMs`. */
+  async waitForExit(timeoutMs: number): Promise<void> {
+    const alive = [...this.children];
+    await Promise.race([
+      Promise.all(alive.map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r()))))),
+      new Promise((r) => setTimeout(r, timeoutMs).unref()),
+    ]);
+  }
+
   /** SIGTERM every worker, SIGKILL those still alive after `graceMs`; resolves when all have exited. */
   async stopAll(graceMs: number): Promise<void> {
     const alive = [...this.children];

@@ -3,7 +3,7 @@
 // A lost coordinator is redialled with exponential backoff plus jitter, so a
 // coordinator restarted with --resume is rejoined (DESIGN §4).
 import type { Logger } from "@vae/logging";
-import { Connection, PROTOCOL_VERSION, ProtocolError, joinCluster, openWebSocket } from "@vae/protocol";
+import { PROTOCOL_VERSION, ProtocolError, connect, joinCluster, type Connection } from "@vae/protocol";
 
 export interface Identity {
   workerId: string;
@@ -44,8 +44,7 @@ export function controlUrl(coordinator: string): string {
 
 /** One connection's life: handshake, then messages until it closes. Resolves with how it ended. */
 export async function runSession(url: string, token: string, id: Identity, handlers: SessionHandlers, log: Logger): Promise<{ stopped: boolean; reason: string }> {
-  const ws = await openWebSocket(url, "control");
-  const conn = new Connection(ws, {
+  const conn = await connect(url, "control", {
     channel: "toWorker",
     context: handlers.context,
     generation: handlers.generation,
