@@ -47,6 +47,8 @@ export class Membership {
   private readonly joinOrder = new Map<string, number>();
   generation = 0;
   readonly events: MembershipEvent[] = [];
+  /** Called with each event as it is recorded (the dashboard pushes them to its pages). */
+  onEvent: ((e: MembershipEvent) => void) | null = null;
 
   get size(): number {
     return this.members.size;
@@ -100,7 +102,9 @@ export class Membership {
   }
 
   private record(reason: MembershipReason, m: Member, detail: string): void {
-    this.events.push({ time: new Date().toISOString(), generation: this.generation, reason, workerId: m.workerId, rank: m.rank, host: m.host, detail });
+    const event = { time: new Date().toISOString(), generation: this.generation, reason, workerId: m.workerId, rank: m.rank, host: m.host, detail };
+    this.events.push(event);
     if (this.events.length > EVENT_HISTORY) this.events.splice(0, this.events.length - EVENT_HISTORY);
+    this.onEvent?.(event);
   }
 }
