@@ -303,10 +303,21 @@ export class Coordinator {
         if (r.step !== targetStep) throw new Error(`worker ${id} reports step ${r.step} after loading the state of step ${targetStep}`);
       }
     }
-    if (targetStep !== this.committedStep) {
-      this.log.info(`generation ${g}: resuming at step ${targetStep} (was ${this.committedStep})`);
+    if (targetStep > this.committedStep) {
+      // Applied by the survivors before the generation broke: committed now. See Note [Which step survives].
+      this.log.info(`generation ${g}: step${targetStep - this.committedStep > 1 ? "s" : ""} ${this.committedStep}..${targetStep - 1} completed before the break; continuing at step ${targetStep}`);
+      for (let s = this.committedStep; s < targetStep; s++) this.appendHistory({ step: s, generation: g, recovered: true });
+      this.committedStep = targetStep;
+    } else if (targetStep < this.committedStep) {
+      // Every replica that held the newer steps is gone; the newest state left is older.
+      this.log.warn(`generation ${g}: no live replica holds step ${this.committedStep}; rolling back to step ${targetStep} (${sourceName}) — steps ${targetStep}..${this.committedStep - 1} will be redone`);
+      this.appendHistory({ rolledBackTo: targetStep, from: this.committedStep, generation: g });
       this.committedStep = targetStep;
     }
+  }
+
+  private appendHistory(line: Record<string, unknown>): void {
+    appendFileSync(join(this.runDir.root, "steps.jsonl"), JSON.stringify(line) + "\n");
   }
 
   private async fetchState(g: number, workerId: string): Promise<ReplicaState> {
@@ -399,7 +410,7 @@ export class Coordinator {
       timings: members.map((m) => done.get(m.workerId)!.timings),
       ...(digests.length > 0 ? { digests } : {}),
     };
-    appendFileSync(join(this.runDir.root, "steps.jsonl"), JSON.stringify(line) + "\n");
+    this.appendHistory(line);
   }
 
   lastDigest: { step: number; digest: string; ranks: number } | null = null;

@@ -18,7 +18,7 @@ import { coordinatorProgram, parseCoordinatorFlags, type CoordinatorFlags } from
 import { closeServer, createHttpServer, listen } from "./http-server.ts";
 import { SpawnedWorkers } from "./spawn-workers.ts";
 import { statusOf } from "./status.ts";
-import { serveDashboard } from "./dashboard.ts";
+import { createDashboard } from "./dashboard.ts";
 
 /** The newest run directory under `parent` (by modification time), for a bare --resume. */
 function newestRun(parent: string): string {
@@ -86,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
           globalStep: r.step + 1, totalSteps: r.totalSteps, loss: r.loss, samplesPerSecond: r.samplesPerSecond,
           etaSeconds: r.samplesPerSecond > 0 ? ((r.totalSteps - r.step - 1) * config.batchSize) / r.samplesPerSecond : NaN,
         });
+        dashboard.feed.onStep(r);
         if (timeline) {
           // Phases as each rank measured them; what is left of the coordinator's step time is waiting (messages, stragglers).
           const startMs = Date.now() - r.durationMs;
@@ -98,26 +99,35 @@ async function main(argv: string[]): Promise<number> {
       onGeneration: (g, members) => {
         for (const m of members) timeline?.nameRank(m.rank!, m.workerId);
         timeline?.generation(g, Date.now(), { workers: members.length });
+        dashboard.feed.onState();
       },
-      onState: (s) => metrics.setState(s),
+      onState: (s) => {
+        metrics.setState(s);
+        dashboard.feed.onState();
+      },
+      onEpoch: (r) => dashboard.feed.onEpoch(r),
+      onSamples: (_png, epoch) => dashboard.feed.onSamples(epoch),
     },
   );
+  const startedAt = new Date().toISOString();
+  const status = () => statusOf(coordinator, { runId, runDir: runDir.root, startedAt });
+  const dashboard = createDashboard({ status, samplesPng: () => coordinator.lastSamplesPng });
+  coordinator.membership.onEvent = (e) => dashboard.feed.onMembership(e);
 
   const sockets = new Set<Socket>();
   const server = createHttpServer(
     { host: flags.host, port: flags.port, tlsCert: flags.tlsCert, tlsKey: flags.tlsKey },
     {
-      status: () => statusOf(coordinator, { runId, runDir: runDir.root, startedAt }),
+      status,
       workers: () => coordinator.membership.list(),
       registry: metrics.registry,
-      dashboard: (req, res) => serveDashboard(req, res, coordinator),
+      dashboard: (req, res) => dashboard.handle(req, res),
     },
   );
   server.on("connection", (s: Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  const startedAt = new Date().toISOString();
   const wss = await startControlServer(server, coordinator, {
     token: flags.token, config, runId, paramCount: params, gradientLength: params + STATS_LENGTH,
     heartbeatIntervalMs: flags.heartbeatIntervalMs, heartbeatTimeoutMs: flags.heartbeatTimeoutMs,
@@ -162,6 +172,7 @@ async function main(argv: string[]): Promise<number> {
     await spawned.waitForExit(3_000);
     await spawned.stopAll(COORDINATOR_DEFAULTS.shutdownGraceMs);
     coordinator.closeAll();
+    dashboard.close();
     wss.close();
     await closeServer(server, sockets);
     await timeline?.close();

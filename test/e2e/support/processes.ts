@@ -2,6 +2,7 @@
 // deadline, and is SIGKILLed by killAll() (call it in afterEach/afterAll), so
 // no test leaves a process behind, even when it fails half-way.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -103,4 +104,13 @@ export async function until(predicate: () => boolean | Promise<boolean>, timeout
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Keeps a file under test-results/ (gitignored) for a person or CI to read after the run. */
+export function saveArtifact(name: string, content: string | Uint8Array): string {
+  const dir = join(ROOT, "test-results");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
 }
