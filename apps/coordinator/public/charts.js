@@ -16,6 +16,13 @@ function sizeOf(el, height) {
 
 function responsive(u, el, height) {
   new ResizeObserver(() => u.setSize(sizeOf(el, height))).observe(el);
+  el.addEventListener("mouseleave", () => setTimeout(() => showLatest(u)));
+}
+
+/** With the cursor off the chart, the legend shows the newest values rather than dashes. */
+function showLatest(u) {
+  const n = u.data[0].length;
+  if (n > 0 && (u.cursor.left == null || u.cursor.left < 0)) u.setLegend({ idx: n - 1 });
 }
 
 const fixed = (digits) => (u, v) => (v == null ? "–" : v.toFixed(digits));
@@ -53,6 +60,7 @@ export function lossChart(el) {
         if (i >= 0) test[i] = t.test.total;
       }
       u.setData([curves.step, curves.total, curves.reconstruction, curves.kl, test]);
+      showLatest(u);
       el.dataset.points = String(curves.step.length);
     },
   };
@@ -78,6 +86,7 @@ export function rateChart(el) {
   return {
     update(curves) {
       u.setData([curves.step, curves.samplesPerSecond]);
+      showLatest(u);
       el.dataset.points = String(curves.step.length);
     },
   };

@@ -61,7 +61,7 @@ export class DashboardFeed {
 
   onStep(r: StepReport): void {
     this.breakdown.add(r.generation, r.durationMs, r.ranks);
-    const point = { step: r.step, total: r.loss.total, reconstruction: r.loss.reconstruction, kl: r.loss.kl, samplesPerSecond: r.samplesPerSecond };
+    const point = { step: r.step, total: round(r.loss.total), reconstruction: round(r.loss.reconstruction), kl: round(r.loss.kl), samplesPerSecond: round(r.samplesPerSecond) };
     if (this.curves.add(point, r.step + 1 === r.totalSteps)) this.pending.push(point);
     this.scheduleFlush();
   }
@@ -109,4 +109,9 @@ export class DashboardFeed {
     this.pending = [];
     this.stream.broadcast("progress", { points, ranks: this.breakdown.means(), ...liveFields(this.status()) });
   }
+}
+
+/** Four decimals are more than a chart can show, and keep the events small. */
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
 }
