@@ -75,3 +75,20 @@ describe("fp16", () => {
     expect(() => encodeF16(new Float32Array(3), new Uint16Array(2))).toThrow(/output has 2 elements, input 3/);
   });
 });
+
+describe("firstNonFiniteF16", () => {
+  it("finds every position, aligned or not", () => {
+    for (const offset of [0, 1]) {
+      for (let bad = 0; bad < 9; bad++) {
+        for (const value of [0x7c00, 0xfc00, 0x7e00, 0x7c01]) {
+          const h = new Uint16Array(10).subarray(offset, offset + 9);
+          h.fill(0x7bff); // largest finite
+          h[bad] = value;
+          expect(firstNonFiniteF16(h)).toBe(bad);
+        }
+        const ok = new Uint16Array(10).subarray(offset).fill(0xfbff);
+        expect(firstNonFiniteF16(ok)).toBe(-1);
+      }
+    }
+  });
+});

@@ -80,8 +80,22 @@ export function roundThroughF16(x: Float32Array): void {
   for (let i = 0; i < bits.length; i++) x[i] = t[f16FromF32Bits(bits[i])];
 }
 
-/** Index of the first fp16 NaN or ±Infinity in `h`, or -1 when all are finite. */
+/**
+ * Index of the first fp16 NaN or ±Infinity in `h`, or -1 when all are finite.
+ * Branch-free over pairs of values when `h` is 4-byte aligned: an fp16 value
+ * is non-finite exactly when its exponent bits are all ones, and then
+ * (bits & 0x7c00) + 0x0400 carries into its bit 15.
+ */
 export function firstNonFiniteF16(h: Uint16Array): number {
-  for (let i = 0; i < h.length; i++) if ((h[i] & 0x7c00) === 0x7c00) return i;
+  let acc = 0;
+  let i = 0;
+  if (h.byteOffset % 4 === 0) {
+    const w = new Int32Array(h.buffer, h.byteOffset, h.length >>> 1);
+    for (let j = 0; j < w.length; j++) acc |= (w[j] & 0x7c007c00) + 0x04000400;
+    i = 2 * w.length;
+  }
+  for (; i < h.length; i++) acc |= (h[i] & 0x7c00) + 0x0400;
+  if ((acc & 0x80008000) === 0) return -1;
+  for (let j = 0; j < h.length; j++) if ((h[j] & 0x7c00) === 0x7c00) return j; // rare: find which
   return -1;
 }

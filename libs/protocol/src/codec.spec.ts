@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decode, encode } from "./codec.ts";
+import { decode, encode, encodeLeased } from "./codec.ts";
 import { ProtocolError } from "./errors.ts";
 
 describe("codec", () => {
@@ -23,17 +23,45 @@ describe("codec", () => {
     expect(out.u8).toBeInstanceOf(Uint8Array);
   });
 
-  it("decodes typed arrays aligned and owning their memory, even from a misaligned frame", () => {
-    const bytes = encode({ data: new Float32Array([1, 2, 3, 4]) });
-    const misaligned = new Uint8Array(bytes.length + 1).subarray(1);
-    misaligned.set(bytes);
-    for (const frame of [bytes, misaligned]) {
-      const { data } = decode(frame) as { data: Float32Array };
+  it("decodes typed arrays as valid aligned arrays, from aligned and misaligned frames alike", () => {
+    const bytes = encode({ data: new Float32Array([1, 2, 3, 4]), h: new Uint16Array([5, 6, 7]) });
+    for (let shift = 0; shift < 8; shift++) {
+      const frame = new Uint8Array(bytes.length + shift).subarray(shift);
+      frame.set(bytes);
+      const { data, h } = decode(frame) as { data: Float32Array; h: Uint16Array };
       expect(data).toBeInstanceOf(Float32Array);
       expect(data.byteOffset % 4).toBe(0);
-      expect(data.byteLength).toBe(data.buffer.byteLength); // not a view into the frame
+      expect(h.byteOffset % 2).toBe(0);
       expect([...data]).toEqual([1, 2, 3, 4]);
+      expect([...h]).toEqual([5, 6, 7]);
     }
+  });
+
+  it("lays large messages out so the big array decodes as a view into the frame, without a copy", () => {
+    const data = Float32Array.from({ length: 100_000 }, (_, i) => i);
+    const leased = encodeLeased({ v: 1, type: "chunk", g: 123_456, step: 99_999, seq: 7, data });
+    const frame = Buffer.from(leased.bytes); // a buffer of its own, as ws gives for a multi-read message
+    leased.release();
+    const out = decode(frame) as { data: Float32Array; g: number };
+    expect(out.data.buffer).toBe(frame.buffer); // a view: no copy
+    expect(out.data.byteOffset).toBe(16);
+    expect(out.data).toEqual(data);
+    expect(out.g).toBe(123_456);
+  });
+
+  it("reuses released encode buffers and never hands out one still leased", () => {
+    const big = () => ({ v: 1, data: new Float32Array(50_000).fill(Math.random()) });
+    const a = encodeLeased(big());
+    const b = encodeLeased(big());
+    expect(a.bytes.buffer).not.toBe(b.bytes.buffer);
+    const aBuffer = a.bytes.buffer;
+    a.release();
+    a.release(); // idempotent
+    const c = encodeLeased(big());
+    expect(c.bytes.buffer).toBe(aBuffer);
+    const d = encodeLeased(big());
+    expect(d.bytes.buffer).not.toBe(aBuffer);
+    for (const x of [b, c, d]) x.release();
   });
 
   it("never overwrites bytes it returned earlier", () => {

@@ -9,7 +9,7 @@
 // handler (`onMessage()`, afterwards); messages that arrive in between wait in
 // a bounded queue.
 import { WebSocket, type ClientOptions } from "ws";
-import { decode, encode } from "./codec.ts";
+import { decode, encode, encodeLeased } from "./codec.ts";
 import { protocolError, ProtocolError } from "./errors.ts";
 import { CLOSE_GRACE_MS, MAX_QUEUED_MESSAGES, SEND_HIGH_WATER_MARK } from "./limits.ts";
 import { message, type Channel, type ChannelMessage, type Message } from "./messages.ts";
@@ -112,10 +112,11 @@ export class Connection<C extends Channel> {
    */
   send(msg: Message): Promise<void> {
     if (!this.isOpen) return Promise.reject(new ConnectionClosedError(this.closeInfo ?? { code: 1006, reason: "not open" }));
-    const bytes = encode(msg);
+    const encoded = encodeLeased(msg);
     return new Promise((resolve, reject) => {
       let settled = false;
-      this.ws.send(bytes, { binary: true, compress: false }, (err) => {
+      this.ws.send(encoded.bytes, { binary: true, compress: false }, (err) => {
+        encoded.release(); // written (or failed): ws holds the bytes no more
         if (settled) return; // a late write error shows up as a close
         settled = true;
         if (err) reject(err);

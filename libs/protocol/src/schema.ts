@@ -119,12 +119,25 @@ function checkLength(path: string, v: { length: number; constructor: { name: str
   if (expected !== undefined && v.length !== expected) throw invalid(path, `a ${v.constructor.name} of ${expected} elements`, v);
 }
 
-/** Index of the first NaN or ±Infinity, or -1. */
+/**
+ * Index of the first NaN or ±Infinity, or -1. This pass runs over every
+ * received gradient byte, so it is branch-free over the bit patterns: a value
+ * is non-finite exactly when its exponent bits are all ones, and then
+ * (bits & 0x7f800000) + 0x00800000 carries into bit 31.
+ */
 export function firstNonFinite(a: Float32Array): number {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    if (x - x !== 0) return i; // NaN - NaN and Inf - Inf are NaN
+  const v = new Int32Array(a.buffer, a.byteOffset, a.length);
+  const n = v.length;
+  const E = 0x7f800000;
+  const ONE = 0x00800000;
+  let acc = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    acc |= ((v[i] & E) + ONE) | ((v[i + 1] & E) + ONE) | ((v[i + 2] & E) + ONE) | ((v[i + 3] & E) + ONE);
   }
+  for (; i < n; i++) acc |= (v[i] & E) + ONE;
+  if ((acc & 0x80000000) === 0) return -1;
+  for (let j = 0; j < n; j++) if ((v[j] & E) === E) return j; // rare: find which
   return -1;
 }
 
