@@ -93,7 +93,6 @@ export function optional<T>(check: Check<T>): Optional<T> {
   return Object.assign(c, { optional: true as const });
 }
 
-/** A byte array of exactly `length` bytes (a Buffer qualifies). */
 export const boolean: Check<boolean> = (v, path) => {
   if (typeof v !== "boolean") throw invalid(path, "true or false", v);
   return v;
@@ -107,6 +106,7 @@ export function blob(max: number): Check<Uint8Array> {
   };
 }
 
+/** A byte array of exactly `length` bytes (a Buffer qualifies). */
 export function bytes(length: number): Check<Uint8Array> {
   return (v, path) => {
     if (!(v instanceof Uint8Array) || v.length !== length) throw invalid(path, `a Uint8Array of ${length} bytes`, v);
