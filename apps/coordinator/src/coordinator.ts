@@ -22,7 +22,7 @@
 // mid-step some survivors may have applied s and others not: the highest step
 // wins, and the laggards receive its state. The samples of a step depend only on
 // (seed, epoch, step), so no sample is skipped or seen twice (DESIGN §4).
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "@vae/logging";
 import type { CoordinatorMetrics, CoordinatorState as CoordinatorStateName } from "@vae/metrics";
@@ -120,6 +120,8 @@ export class Coordinator {
   state: CoordinatorState = "waiting";
   /** Global steps committed (= the next step to run). */
   committedStep = 0;
+  /** One past the last step steps.jsonl records (it survives coordinator restarts). */
+  private historyNext = 0;
   lastLoss: StepLosses | null = null;
   lastTest: EpochReport | null = null;
   readonly testHistory: EpochReport[] = [];
@@ -304,16 +306,25 @@ export class Coordinator {
       }
     }
     if (targetStep > this.committedStep) {
-      // Applied by the survivors before the generation broke: committed now. See Note [Which step survives].
+      // Applied by the survivors before the generation broke (or before a coordinator restart): committed now.
+      // See Note [Which step survives].
       this.log.info(`generation ${g}: step${targetStep - this.committedStep > 1 ? "s" : ""} ${this.committedStep}..${targetStep - 1} completed before the break; continuing at step ${targetStep}`);
-      for (let s = this.committedStep; s < targetStep; s++) this.appendHistory({ step: s, generation: g, recovered: true });
-      this.committedStep = targetStep;
     } else if (targetStep < this.committedStep) {
       // Every replica that held the newer steps is gone; the newest state left is older.
       this.log.warn(`generation ${g}: no live replica holds step ${this.committedStep}; rolling back to step ${targetStep} (${sourceName}) — steps ${targetStep}..${this.committedStep - 1} will be redone`);
-      this.appendHistory({ rolledBackTo: targetStep, from: this.committedStep, generation: g });
-      this.committedStep = targetStep;
     }
+    this.committedStep = targetStep;
+    this.syncHistory(targetStep, g);
+  }
+
+  /** Brings steps.jsonl to `nextStep`: recovered steps it lacks are added, a rollback is recorded. */
+  private syncHistory(nextStep: number, g: number): void {
+    if (nextStep > this.historyNext) {
+      for (let s = this.historyNext; s < nextStep; s++) this.appendHistory({ step: s, generation: g, recovered: true });
+    } else if (nextStep < this.historyNext) {
+      this.appendHistory({ rolledBackTo: nextStep, from: this.historyNext, generation: g });
+    }
+    this.historyNext = nextStep;
   }
 
   private appendHistory(line: Record<string, unknown>): void {
@@ -352,6 +363,7 @@ export class Coordinator {
     const rank0 = done.get(members[0]!.workerId)!;
     this.checkAgreement(at.globalStep, members, done);
     this.recordCommit(at, g, members, done, durationMs);
+    this.historyNext = this.committedStep;
     this.lastLoss = rank0.loss;
     const now = performance.now();
     this.throughputWindow.push({ t: now, samples: at.batchLength });
@@ -504,6 +516,7 @@ export class Coordinator {
 
   private async loadResumeState(): Promise<void> {
     if (!this.opts.resume) return;
+    this.historyNext = readHistoryNext(join(this.runDir.root, "steps.jsonl"));
     const found = await findLatestValid(this.runDir.checkpoints, (line) => this.log.warn(line));
     if (!found) {
       this.log.warn(`--resume: no valid checkpoint in ${this.runDir.checkpoints}; starting from step 0`);
@@ -607,6 +620,23 @@ export class Coordinator {
   closeAll(): void {
     for (const c of this.channels.values()) c.close(1001, "coordinator stopping");
   }
+}
+
+/** One past the newest step a steps.jsonl (of an earlier coordinator process) ends at, rollbacks included. */
+function readHistoryNext(path: string): number {
+  if (!existsSync(path)) return 0;
+  let next = 0;
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const entry = JSON.parse(line) as { step?: number; rolledBackTo?: number };
+      if (typeof entry.step === "number") next = entry.step + 1;
+      else if (typeof entry.rolledBackTo === "number") next = entry.rolledBackTo;
+    } catch {
+      // A line cut short by a kill -9: the steps before it stand.
+    }
+  }
+  return next;
 }
 
 function stateFields(s: ReplicaState): Record<string, unknown> {

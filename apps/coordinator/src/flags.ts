@@ -32,6 +32,22 @@ export interface CoordinatorFlags {
   logFormat: LogFormat;
   timeline: string | undefined;
   digestEvery: number;
+  /** Commander keys of the flags given on the command line (the rest took defaults). */
+  given: ReadonlySet<string>;
+}
+
+/** Settings of a run that are not part of its RunConfig; kept in runs/<run>/coordinator.json so --resume restores them. */
+export const RESUMABLE_SETTINGS = ["workers", "minWorkers", "maxSteps", "algorithm", "compress", "checkpointEvery", "keepCheckpoints", "stepTimeoutMs", "digestEvery"] as const;
+/** The command-line key of each resumable setting, where it differs. */
+const FLAG_KEY: Partial<Record<(typeof RESUMABLE_SETTINGS)[number], string>> = { stepTimeoutMs: "stepTimeout" };
+
+/** `flags` with every resumable setting that was not given on this command line taken from `saved`. */
+export function withSavedSettings(flags: CoordinatorFlags, saved: Partial<Record<(typeof RESUMABLE_SETTINGS)[number], unknown>>): CoordinatorFlags {
+  const merged: Record<string, unknown> = { ...flags };
+  for (const key of RESUMABLE_SETTINGS) {
+    if (!flags.given.has(FLAG_KEY[key] ?? key) && saved[key] !== undefined) merged[key] = saved[key];
+  }
+  return Object.freeze(merged as unknown as CoordinatorFlags);
 }
 
 export function coordinatorProgram(): Command {
@@ -108,6 +124,7 @@ export function parseCoordinatorFlags(raw: RawFlags, env: NodeJS.ProcessEnv = pr
     logFormat: raw.logFormat === undefined ? "text" : parseLogFormatFlag(String(raw.logFormat)),
     timeline: raw.timeline === undefined ? undefined : stringFlag("timeline", raw.timeline, ""),
     digestEvery: intFlag("digest-every", raw.digestEvery, D.digestEvery, 0),
+    given: new Set(Object.keys(raw).filter((k) => raw[k] !== undefined)),
   });
 }
 

@@ -1,12 +1,12 @@
 // vae-coordinator: config → run directory → HTTP + /cluster → (spawned workers)
 // → the step loop → final checkpoint → stop workers → free the port → exit 0.
 import type { Socket } from "node:net";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { CommanderError } from "commander";
-import { EXIT_FAILURE, EXIT_USAGE, UsageError, createProgress, withImageSize } from "@vae/cli";
+import { EXIT_FAILURE, EXIT_USAGE, UsageError, createLogProgress, createProgress, withImageSize } from "@vae/cli";
 import { findLatestValid } from "@vae/checkpoint";
-import { loadDataset } from "@vae/data";
+import { loadDataset, type Dataset } from "@vae/data";
 import { createLogger } from "@vae/logging";
 import { TimelineWriter, createCoordinatorMetrics } from "@vae/metrics";
 import { paramCount } from "@vae/model";
@@ -14,7 +14,7 @@ import { STATS_LENGTH, createRunDir, openRunDir, validateRunConfig, type RunConf
 import { Coordinator } from "./coordinator.ts";
 import { startControlServer } from "./control-server.ts";
 import { COORDINATOR_DEFAULTS } from "./defaults.ts";
-import { coordinatorProgram, parseCoordinatorFlags, type CoordinatorFlags } from "./flags.ts";
+import { RESUMABLE_SETTINGS, coordinatorProgram, parseCoordinatorFlags, withSavedSettings, type CoordinatorFlags } from "./flags.ts";
 import { closeServer, createHttpServer, listen } from "./http-server.ts";
 import { SpawnedWorkers } from "./spawn-workers.ts";
 import { statusOf } from "./status.ts";
@@ -31,15 +31,30 @@ function newestRun(parent: string): string {
   return runs[0]!;
 }
 
-async function prepareRun(flags: CoordinatorFlags): Promise<{ config: RunConfig; runDir: RunDir; resume: boolean }> {
+/** The run directory and config: a new run from the flags, or --resume's run from its checkpoint and saved settings. */
+async function prepareRun(flags: CoordinatorFlags): Promise<{ flags: CoordinatorFlags; config: RunConfig; runDir: RunDir; dataset: Dataset; resume: boolean }> {
   if (flags.resume === undefined) {
-    return { config: flags.config, runDir: createRunDir(flags.runDir, flags.config, flags.runName), resume: false };
+    const dataset = loadData(flags.config);
+    const config = withImageSize(flags.config, dataset.train.rows, dataset.train.cols);
+    const runDir = createRunDir(flags.runDir, config, flags.runName);
+    writeFileSync(join(runDir.root, "coordinator.json"), JSON.stringify(Object.fromEntries(RESUMABLE_SETTINGS.map((k) => [k, flags[k]])), null, 2) + "\n");
+    return { flags, config, runDir, dataset, resume: false };
   }
   const root = flags.resume === true ? newestRun(flags.runDir) : flags.resume;
   const found = await findLatestValid(join(root, "checkpoints"), (line) => process.stderr.write(`${line}\n`));
   if (!found) throw new UsageError(`--resume ${root}: no valid checkpoint in ${join(root, "checkpoints")}`);
-  const config = validateRunConfig({ ...(found.data.config as object), epochs: Math.max(flags.config.epochs, (found.data.config as RunConfig).epochs) });
-  return { config, runDir: openRunDir(root, config), resume: true };
+  const saved = existsSync(join(root, "coordinator.json")) ? JSON.parse(readFileSync(join(root, "coordinator.json"), "utf8")) : {};
+  const stored = found.data.config as RunConfig;
+  // The checkpoint fixes the run's numbers; only --epochs may extend it.
+  const config = validateRunConfig({ ...stored, epochs: flags.given.has("epochs") ? flags.config.epochs : stored.epochs });
+  return { flags: withSavedSettings(flags, saved), config, runDir: openRunDir(root, config), dataset: loadData(config), resume: true };
+}
+
+function loadData(config: RunConfig): Dataset {
+  return loadDataset(config.dataset, {
+    ...(config.dataDir ? { dataDir: config.dataDir } : {}),
+    limit: { ...(config.trainLimit > 0 ? { train: config.trainLimit } : {}), ...(config.testLimit > 0 ? { test: config.testLimit } : {}) },
+  });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -56,20 +71,20 @@ async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const log = createLogger("coordinator", flags.logFormat);
-  const dataset = loadDataset(flags.config.dataset, {
-    ...(flags.config.dataDir ? { dataDir: flags.config.dataDir } : {}),
-    limit: { ...(flags.config.trainLimit > 0 ? { train: flags.config.trainLimit } : {}), ...(flags.config.testLimit > 0 ? { test: flags.config.testLimit } : {}) },
-  });
-  const prepared = await prepareRun({ ...flags, config: withImageSize(flags.config, dataset.train.rows, dataset.train.cols) });
-  const { config, runDir } = prepared;
+  // Text logs go through the progress display, which prints them above its bar
+  // on a terminal; JSON logs go straight out, and progress becomes JSON records.
+  const display = flags.logFormat === "json" ? null : createProgress(process.stdout);
+  const log = createLogger("coordinator", flags.logFormat, undefined, display ? (line) => display.line(line) : undefined);
+  const progress = display ?? createLogProgress((fields, text) => log.info(fields, text));
+  const prepared = await prepareRun(flags);
+  flags = prepared.flags;
+  const { config, runDir, dataset } = prepared;
   const runId = basename(runDir.root);
   const params = paramCount(config.model);
   const metrics = createCoordinatorMetrics();
   metrics.setInfo({ version: "0.1.0" });
   const timeline = flags.timeline ? await TimelineWriter.open(flags.timeline) : null;
 
-  const progress = createProgress(process.stdout);
   const coordinator = new Coordinator(
     {
       config, runId, trainCount: dataset.train.count, testCount: dataset.test.count,
@@ -143,8 +158,10 @@ async function main(argv: string[]): Promise<number> {
   if (flags.tokenGenerated && flags.spawnWorkers < flags.workers) {
     log.warn("no --token or VAE_CLUSTER_TOKEN: a random token was generated, so only spawned workers can join; set one for remote workers");
   }
-  // The URL line for scripts and tests that started us with --port 0.
-  process.stdout.write(`listening on ${scheme}://${shownHost}:${port}\n`);
+  // The URL line for scripts and tests that started us with --port 0 (a record of its own in JSON logs).
+  const url = `${scheme}://${shownHost}:${port}`;
+  if (flags.logFormat === "json") log.info({ url }, `listening on ${url}`);
+  else process.stdout.write(`listening on ${url}\n`);
 
   const spawned = new SpawnedWorkers({
     count: flags.spawnWorkers, coordinatorUrl: `${wsScheme}://${shownHost}:${port}`, token: flags.token, backend: flags.spawnBackend,
