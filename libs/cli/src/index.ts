@@ -12,4 +12,4 @@ export {
   type RawFlags,
 } from "./flags.ts";
 export { RUN_DEFINING_FLAGS, addRunConfigOptions, parseRunConfigFlags, withImageSize } from "./run-config-flags.ts";
-export { PROGRESS_DEFAULTS, RateMeter, createProgress, formatDuration, formatProgressLine, type Progress, type ProgressState } from "./progress.ts";
+export { PROGRESS_DEFAULTS, RateMeter, createLogProgress, createProgress, formatDuration, formatProgressLine, progressFields, type Progress, type ProgressState } from "./progress.ts";

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { RateMeter, createProgress, formatDuration, formatProgressLine, type ProgressState } from "./progress.ts";
+import { RateMeter, createLogProgress, createProgress, formatDuration, formatProgressLine, type ProgressState } from "./progress.ts";
 
 const state = (globalStep: number): ProgressState => ({
   epoch: 2,
@@ -42,6 +42,52 @@ describe("progress", () => {
     p.stop();
     expect(text).not.toMatch(/\x1b\[/);
     expect(text.split("\n").filter(Boolean)).toEqual(["epoch 1/10 test: ...", formatProgressLine(state(4690))]);
+  });
+
+  it("on a terminal, prints a line above the bar at once and redraws the bar below it", () => {
+    let text = "";
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        text += String(chunk);
+        done();
+      },
+    }) as unknown as NodeJS.WriteStream;
+    Object.assign(stream, { isTTY: true, columns: 100, cursorTo: () => true, moveCursor: () => true, clearLine: () => true, clearScreenDown: () => true });
+    const p = createProgress(stream);
+    p.update(state(474));
+    text = "";
+    p.line("epoch 1/10: test loss 100.00");
+    // Synchronous: the line is out before line() returns, on a cleared line, and the bar follows it.
+    const at = text.indexOf("epoch 1/10: test loss 100.00\n");
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(text.slice(0, at)).toMatch(/\x1b\[2K$/);
+    expect(text.slice(at)).toMatch(/\n(\x1b\[1G)?epoch 2\/10 .* step 5\/469 loss 123\.46/);
+    p.stop();
+    text = "";
+    p.line("after the bar");
+    expect(text).toBe("after the bar\n");
+  });
+
+  it("as log records: progress fields at the plain lines' pace, and lines as records too", () => {
+    const records: [Record<string, unknown>, string][] = [];
+    const p = createLogProgress((fields, text) => records.push([fields, text]));
+    p.update(state(1));
+    p.update(state(2));
+    p.line("checkpoint written");
+    p.update(state(4690));
+    p.stop();
+    expect(records).toEqual([
+      [{}, "checkpoint written"],
+      [
+        {
+          progress: {
+            epoch: 2, epochs: 10, stepInEpoch: 5, stepsPerEpoch: 469, globalStep: 4690, totalSteps: 4690,
+            loss: 123.456, reconstruction: 100.1, kl: 23.356, samplesPerSecond: 2048.4, etaSeconds: 125,
+          },
+        },
+        formatProgressLine(state(4690)),
+      ],
+    ]);
   });
 
   it("measures the rate and the ETA over recent steps", () => {

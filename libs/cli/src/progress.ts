@@ -63,6 +63,8 @@ class PlainProgress implements Progress {
   constructor(
     private readonly write: (s: string) => void,
     private readonly intervalMs: number,
+    /** How a progress state is reported; a plain line by default. */
+    private readonly report: (s: ProgressState) => void = (s) => this.write(`${formatProgressLine(s)}\n`),
   ) {}
 
   update(s: ProgressState): void {
@@ -74,7 +76,7 @@ class PlainProgress implements Progress {
       return;
     }
     this.lastPrinted = now;
-    this.write(`${formatProgressLine(s)}\n`);
+    this.report(s);
   }
 
   line(text: string): void {
@@ -89,7 +91,7 @@ class BarProgress implements Progress {
   private bar: cliProgress.SingleBar | null = null;
   private stopped = false;
 
-  constructor(stream: NodeJS.WriteStream) {
+  constructor(private readonly stream: NodeJS.WriteStream) {
     this.multi = new cliProgress.MultiBar(
       {
         stream,
@@ -100,6 +102,9 @@ class BarProgress implements Progress {
         clearOnComplete: false,
         gracefulExit: false, // train handles SIGINT itself (stop after the step, checkpoint)
         fps: PROGRESS_DEFAULTS.barFps,
+        // cli-progress redraws only a changed bar, but printing a log line above
+        // it clears its line: without this the bar vanishes until the next step.
+        forceRedraw: true,
       },
       cliProgress.Presets.shades_classic,
     );
@@ -111,9 +116,16 @@ class BarProgress implements Progress {
     this.bar.update(s.globalStep, fields(s));
   }
 
+  /**
+   * Prints `text` above the bar at once: cli-progress clears the bar's line,
+   * writes the text and redraws the bar, so log lines never land inside it.
+   */
   line(text: string): void {
-    if (this.bar === null) process.stdout.write(`${text}\n`);
-    else this.multi.log(`${text}\n`);
+    if (this.bar === null || this.stopped) this.stream.write(`${text}\n`);
+    else {
+      this.multi.log(`${text}\n`);
+      this.multi.update();
+    }
   }
 
   stop(): void {
@@ -127,6 +139,27 @@ class BarProgress implements Progress {
 export function createProgress(stream: NodeJS.WriteStream = process.stdout): Progress {
   if (stream.isTTY) return new BarProgress(stream);
   return new PlainProgress((s) => stream.write(s), PROGRESS_DEFAULTS.plainIntervalSeconds * 1000);
+}
+
+/** The fields of a progress report, for structured logs. */
+export function progressFields(s: ProgressState) {
+  return {
+    epoch: s.epoch, epochs: s.epochs, stepInEpoch: s.stepInEpoch, stepsPerEpoch: s.stepsPerEpoch, globalStep: s.globalStep, totalSteps: s.totalSteps,
+    loss: s.loss.total, reconstruction: s.loss.reconstruction, kl: s.loss.kl, samplesPerSecond: s.samplesPerSecond, etaSeconds: Number.isFinite(s.etaSeconds) ? s.etaSeconds : null,
+  };
+}
+
+/**
+ * Progress as structured log records (for `--log-format json`): the same pace
+ * as the plain lines, each one `log(fields, line)`; `line()` texts become
+ * records too, so nothing but JSON reaches the output.
+ */
+export function createLogProgress(log: (fields: Record<string, unknown>, text: string) => void): Progress {
+  return new PlainProgress(
+    (s) => log({}, s.replace(/\n$/, "")),
+    PROGRESS_DEFAULTS.plainIntervalSeconds * 1000,
+    (s) => log({ progress: progressFields(s) }, formatProgressLine(s)),
+  );
 }
 
 /** Samples per second and ETA over the last few steps (evaluation pauses excluded by the caller). */

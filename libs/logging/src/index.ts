@@ -1,1 +1,1 @@
-export { createLogger, parseLogFormat, type LogFormat, type Logger } from "./logger.ts";
+export { createLogger, parseLogFormat, type LogFormat, type LogSink, type Logger } from "./logger.ts";
