@@ -416,6 +416,7 @@ export class Coordinator {
       stepInEpoch: at.stepInEpoch,
       samples: at.batchLength,
       generation: g,
+      committedAt: Date.now(),
       workers: members.map((m) => m.workerId),
       loss: { total: rank0.loss.total, reconstruction: rank0.loss.reconstruction, kl: rank0.loss.kl },
       durationMs: Math.round(durationMs * 1000) / 1000,
