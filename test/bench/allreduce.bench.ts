@@ -12,6 +12,7 @@
 //          --cpu-prof DIR (V8 CPU profiles of the rank processes, for tuning)
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_RING_CHUNK_ELEMENTS, StarHub, type WireArray } from "@vae/allreduce";
 import { Connection, createWsServer, message, wsServerPort, type Reduced } from "@vae/protocol";
@@ -128,6 +129,8 @@ interface Figure {
   algbw_GBps: number;
   busbw_GBps: number;
   ratio_to_raw: number | null;
+  /** 1-minute load average when the figure was taken: other work on the machine skews wall times. */
+  load1: number;
 }
 
 const median = (xs: number[]) => {
@@ -159,6 +162,7 @@ async function measure(ranks: Rank[], algos: Algo[], bytes: number, chunkElement
       algbw_GBps: +algbw.toFixed(3),
       busbw_GBps: +((algbw * 2 * (w - 1)) / w).toFixed(3),
       ratio_to_raw: null,
+      load1: +loadavg()[0].toFixed(2),
     };
   });
 }
@@ -178,7 +182,11 @@ function fmtBytes(b: number): string {
 async function main(): Promise<void> {
   const figures: Figure[] = [];
   const token = randomBytes(16).toString("hex");
-  console.log(`all-reduce benchmark: W=${WORKERS.join(",")}, sizes ${SIZES.map(fmtBytes).join(", ")}, chunk ${CHUNK} elements${QUICK ? ", quick" : ""}`);
+  console.log(
+    `all-reduce benchmark: W=${WORKERS.join(",")}, sizes ${SIZES.map(fmtBytes).join(", ")}, chunk ${CHUNK} elements${QUICK ? ", quick" : ""}; ` +
+      `${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)}`,
+  );
+  const started = performance.now();
   for (const w of WORKERS) {
     const hub = await startHub(w);
     const ranks = Array.from({ length: w }, (_, r) => new Rank(r));
@@ -212,6 +220,7 @@ async function main(): Promise<void> {
   }
 
   console.log("");
+  console.log(`took ${((performance.now() - started) / 1000).toFixed(0)} s; load average now ${loadavg()[0].toFixed(2)}`);
   console.log("algo       W  size        median ms   min ms   CPU ms   algbw GB/s  busbw GB/s  × raw busbw");
   for (const f of figures) {
     console.log(

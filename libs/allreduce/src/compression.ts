@@ -63,10 +63,25 @@ export function wireCodec(kind: Compression): WireCodec {
 /** The fp32 view of a transport link that sends `kind` on the wire. */
 export function withCompression(link: WireLink, kind: Compression): PeerLink {
   const codec = wireCodec(kind);
+  // fp16 is encoded into one reusable buffer while no other send is in flight:
+  // the link is done with what it was given once its send resolves (PeerLink
+  // contract), and a fresh allocation per chunk costs more than the encoding.
+  let scratch: Uint16Array | null = null;
+  let busy = false;
+  const sendFp16 = async (to: number, data: Float32Array) => {
+    if (busy) return link.send(to, encodeF16(data));
+    if (scratch === null || scratch.length < data.length) scratch = new Uint16Array(data.length);
+    busy = true;
+    try {
+      await link.send(to, encodeF16(data, scratch.subarray(0, data.length)));
+    } finally {
+      busy = false;
+    }
+  };
   const out: PeerLink = {
     rank: link.rank,
     worldSize: link.worldSize,
-    send: (to, data) => link.send(to, codec.encode(data)),
+    send: kind === "fp16" ? sendFp16 : (to, data) => link.send(to, codec.encode(data)),
     recv: async (from) => codec.decode(await link.recv(from), `rank ${from}`),
   };
   if (codec.round) out.wireRound = codec.round;
