@@ -102,7 +102,7 @@ describe("ring all-reduce between processes", () => {
   });
 
   it("fails fast, naming it, when a rank is SIGSTOPped (its TCP stays up, its pongs stop)", { timeout: 60_000 }, async () => {
-    const ranks = await startRing(3, { intervalMs: 100, timeoutMs: 1_000 });
+    const ranks = await startRing(3, { intervalMs: 200, timeoutMs: 2_000 }); // generous: a loaded CI box must not look stopped
     ranks.forEach((r) => r.send({ type: "run", elements: 1_000_000, rounds: 10_000 }));
     await Promise.all(ranks.map((r) => r.next(is("result"))));
     ranks[2].proc.kill("SIGSTOP");
