@@ -4,7 +4,7 @@ import type { Socket } from "node:net";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { CommanderError } from "commander";
-import { EXIT_FAILURE, EXIT_USAGE, UsageError, createLogProgress, createProgress, withImageSize } from "@vae/cli";
+import { EXIT_FAILURE, EXIT_USAGE, UsageError, localTokenPath, writeLocalToken, createLogProgress, createProgress, withImageSize } from "@vae/cli";
 import { findLatestValid } from "@vae/checkpoint";
 import { loadDataset, type Dataset } from "@vae/data";
 import { createLogger } from "@vae/logging";
@@ -155,8 +155,10 @@ async function main(argv: string[]): Promise<number> {
   log.info(`run ${runId}: ${runDir.root}`);
   log.info(`dashboard ${scheme}://${shownHost}:${port}/  workers join with: npx vae-worker --coordinator ${wsScheme}://${shownHost}:${port}`);
   log.info(`${config.dataset}: ${dataset.train.count} training images, ${coordinator.schedule.stepsPerEpoch} steps per epoch of global batch ${config.batchSize}; ${params} parameters; ${flags.algorithm} all-reduce${flags.compress === "fp16" ? " with fp16 compression" : ""}`);
-  if (flags.tokenGenerated && flags.spawnWorkers < flags.workers) {
-    log.warn("no --token or VAE_CLUSTER_TOKEN: a random token was generated, so only spawned workers can join; set one for remote workers");
+  // See Note [Local token file].
+  const removeLocalToken = flags.tokenGenerated ? writeLocalToken(port, flags.token) : () => {};
+  if (flags.tokenGenerated) {
+    log.info(`no --token or VAE_CLUSTER_TOKEN: generated one; workers on this host find it in ${localTokenPath(port)}, remote workers need --token (set one with --token or VAE_CLUSTER_TOKEN)`);
   }
   // The URL line for scripts and tests that started us with --port 0 (a record of its own in JSON logs).
   const url = `${scheme}://${shownHost}:${port}`;
@@ -193,6 +195,7 @@ async function main(argv: string[]): Promise<number> {
     wss.close();
     await closeServer(server, sockets);
     await timeline?.close();
+    removeLocalToken();
   }
   return 0;
 }

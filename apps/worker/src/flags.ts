@@ -1,7 +1,7 @@
 // vae-worker's flags, parsed once, validated, frozen (STYLE item 12).
 import { hostname } from "node:os";
 import { Command } from "commander";
-import { UsageError, backendFlag, intFlag, stringFlag, type RawFlags } from "@vae/cli";
+import { UsageError, backendFlag, intFlag, readLocalToken, stringFlag, type RawFlags } from "@vae/cli";
 import { parseLogFormat, type LogFormat } from "@vae/logging";
 import type { BackendChoice } from "@vae/model";
 import { WORKER_DEFAULTS as D } from "./defaults.ts";
@@ -40,7 +40,10 @@ export function workerProgram(): Command {
 }
 
 export function parseWorkerFlags(raw: RawFlags, env: NodeJS.ProcessEnv = process.env): WorkerFlags {
-  const token = raw.token === undefined ? env.VAE_CLUSTER_TOKEN ?? "" : stringFlag("token", raw.token, "");
+  const coordinator = stringFlag("coordinator", raw.coordinator, D.coordinator);
+  if (!/^wss?:\/\//.test(coordinator)) throw new UsageError(`--coordinator: expected a ws:// or wss:// URL, got "${coordinator}"`);
+  // See Note [Local token file].
+  const token = raw.token === undefined ? env.VAE_CLUSTER_TOKEN || readLocalToken(coordinator, env) || "" : stringFlag("token", raw.token, "");
   if (token === "") throw new UsageError("no cluster token: pass --token or set VAE_CLUSTER_TOKEN (the coordinator's)");
   const bindHost = stringFlag("host", raw.host, D.peerHost);
   const advertise = raw.advertiseHost === undefined ? (bindHost === "0.0.0.0" || bindHost === "::" ? hostname() : bindHost) : stringFlag("advertise-host", raw.advertiseHost, "");
@@ -53,8 +56,6 @@ export function parseWorkerFlags(raw: RawFlags, env: NodeJS.ProcessEnv = process
       throw new UsageError((e as Error).message);
     }
   }
-  const coordinator = stringFlag("coordinator", raw.coordinator, D.coordinator);
-  if (!/^wss?:\/\//.test(coordinator)) throw new UsageError(`--coordinator: expected a ws:// or wss:// URL, got "${coordinator}"`);
   return Object.freeze({
     coordinator,
     token,
