@@ -79,7 +79,7 @@ export async function ringAllReduce(buf: Float32Array, link: PeerLink, opts: Rin
         if (data.length !== end - start) {
           throw new RangeError(
             `ring all-reduce: rank ${rank} received ${data.length} elements from rank ${prev} at step ${k} ` +
-              `for elements [${start}, ${end}), expected ${end - start}: do the ranks disagree on the buffer length (${buf.length} here)?`,
+              `for elements [${start}, ${end}), expected ${end - start}: do the ranks disagree on the buffer length (${buf.length} here) or chunkElements (${chunkElements} here)?`,
           );
         }
         if (add) {

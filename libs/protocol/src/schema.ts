@@ -1,5 +1,5 @@
-// Small schema helpers for validating decoded messages: each check returns the
-// typed value or throws a ProtocolError whose message names the field (as a
+// Small schema helpers for validating decoded messages: each check returns its
+// input, now typed, or throws a ProtocolError whose message names the field (as a
 // path like `hello.peer.port`), what was expected and what was found. Shapes
 // and lengths are checked before any array is used; float arrays are checked
 // for NaN/Infinity.
@@ -179,7 +179,8 @@ export function array<T>(item: Check<T>, max: number): Check<T[]> {
   return (v, path, ctx) => {
     if (!Array.isArray(v)) throw invalid(path, "an array", v);
     if (v.length > max) throw tooBig(path, `an array of ${v.length} items`, max);
-    return v.map((x, i) => item(x, `${path}[${i}]`, ctx));
+    v.forEach((x, i) => item(x, `${path}[${i}]`, ctx));
+    return v as T[];
   };
 }
 
@@ -195,12 +196,9 @@ export function object<S extends Shape>(shape: S): Check<Infer<S>> {
     for (const key of Object.keys(v)) {
       if (!Object.hasOwn(shape, key)) throw invalid(`${path}.${key}`, "no such field", v[key]);
     }
-    const out: Record<string, unknown> = {};
-    for (const key of keys) {
-      const value = shape[key](v[key], `${path}.${key}`, ctx);
-      if (value !== undefined) out[key] = value;
-    }
-    return out as Infer<S>;
+    // Checks return their input unchanged, so the validated map is the decoded one (no copy per message).
+    for (const key of keys) shape[key](v[key], `${path}.${key}`, ctx);
+    return v as Infer<S>;
   };
 }
 
