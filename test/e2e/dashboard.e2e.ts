@@ -52,9 +52,9 @@ describe("the dashboard at /", () => {
 
     // The loss chart gains points while training advances, with no reload.
     const before = await lossPoints(browser);
-    const stepBefore = (await cluster.status()).step;
     await page.waitForFunction((n) => Number(document.getElementById("loss-chart")!.dataset.points) >= n + 10, before, { timeout: 60_000 });
-    expect((await cluster.status()).step).toBeGreaterThanOrEqual(stepBefore + 10);
+    // One point per committed step (the run is far below the curve's capacity), and never ahead of the coordinator.
+    expect((await cluster.status()).step).toBeGreaterThanOrEqual((await lossPoints(browser)));
     expect(Number(await page.$eval("#rate-chart", (el) => (el as HTMLElement).dataset.points))).toBeGreaterThan(before);
     // The per-rank breakdown has a bar per rank.
     await page.waitForFunction(() => document.getElementById("breakdown-chart")!.dataset.ranks === "2", null, { timeout: 30_000 });

@@ -112,7 +112,9 @@ describe.skipIf(skip)("Prometheus against a live cluster", () => {
       expect((await counts("step"))["0"]).toBeGreaterThan(before);
       expect(await prom.query('up{job="vae-worker"} == 1')).toHaveLength(1);
     }, 30_000);
-    expect(Number((await prom.query('vae_workers{job="vae-coordinator"}'))[0]!.value[1])).toBe(1);
+    await eventually("the coordinator's vae_workers at 1", async () => {
+      expect(Number((await prom.query('vae_workers{job="vae-coordinator"}'))[0]!.value[1])).toBe(1);
+    }, 10_000);
 
     cluster.proc.child.kill("SIGINT");
     expect(await cluster.proc.exited).toEqual({ code: 0, signal: null });

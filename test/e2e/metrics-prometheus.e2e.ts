@@ -1,17 +1,15 @@
 // A real Prometheus, run with deploy/prometheus/prometheus.yml (ports rewritten),
 // against a stand-in coordinator and two stand-in workers built from
 // @vae/metrics: proves that service discovery attaches rank/worker_id/host to
-// worker series, and that every query of the Grafana dashboard returns data.
-// The stand-ins serve exactly what the real processes serve (same factories,
-// same SD builder), so this checks the deploy files and the library together;
-// the full cluster is covered by the coordinator's own e2e tests.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// worker series, and that every query of the Grafana dashboard returns data
+// (a live cluster cannot be made to have a straggler or a rejected message on
+// cue; the stand-ins can). The stand-ins serve exactly what the real processes
+// serve (same factories, same SD builder); metrics-prometheus-cluster.e2e.ts
+// runs the same Prometheus against a live cluster.
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createCoordinatorMetrics,
@@ -21,32 +19,17 @@ import {
   startMetricsServer,
   type MetricsServer,
 } from "@vae/metrics";
+import { ROOT as root } from "./support/processes.ts";
+import { prometheusConfig, startPrometheus, type Prometheus } from "./support/prometheus.ts";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), "vae-prom-e2e-"));
 const skip = process.env.VAE_SKIP_PROMTOOL === "1"; // same opt-out as the promtool checks: no Prometheus on this machine
 
 let coordinatorServer: Server;
 let workerServers: MetricsServer[] = [];
-let prometheus: ChildProcess | null = null;
-let promLog = "";
-let promUrl = "";
+let prometheus: Prometheus | null = null;
 let ticker: NodeJS.Timeout;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`, { signal: AbortSignal.timeout(5000) });
-  const body = (await res.json()) as { status: string; error?: string; data: { result: any } };
-  if (body.status !== "success") throw new Error(`query ${expr} failed: ${body.error}`);
-  return body.data.result;
-}
+const query = (expr: string) => prometheus!.query(expr);
 
 async function waitFor(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
   const until = Date.now() + ms;
@@ -54,7 +37,7 @@ async function waitFor(what: string, ok: () => Promise<boolean>, ms: number): Pr
     if (await ok().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}; prometheus log tail:\n${promLog.slice(-2000)}`);
+  throw new Error(`timed out after ${ms} ms waiting for ${what}; prometheus log tail:\n${prometheus?.log().slice(-2000)}`);
 }
 
 describe.skipIf(skip)("Prometheus with deploy/prometheus/prometheus.yml", () => {
@@ -108,28 +91,7 @@ describe.skipIf(skip)("Prometheus with deploy/prometheus/prometheus.yml", () => 
     }, 100);
 
     // deploy/prometheus/prometheus.yml, pointed at our ports and sped up to 1 s.
-    const config = readFileSync(join(root, "deploy/prometheus/prometheus.yml"), "utf8")
-      .replaceAll("127.0.0.1:7070", `127.0.0.1:${coordinatorPort}`)
-      .replace(/scrape_interval: 5s/, "scrape_interval: 1s")
-      .replace(/scrape_timeout: 4s/, "scrape_timeout: 1s")
-      .replace(/refresh_interval: 5s/, "refresh_interval: 1s");
-    writeFileSync(join(tmp, "prometheus.yml"), config);
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    prometheus = spawn(
-      "prometheus",
-      [`--config.file=${join(tmp, "prometheus.yml")}`, `--storage.tsdb.path=${join(tmp, "data")}`, `--web.listen-address=127.0.0.1:${promPort}`],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const spawned = prometheus;
-    spawned.stdout!.on("data", (d) => (promLog += d));
-    spawned.stderr!.on("data", (d) => (promLog += d));
-    await new Promise<void>((resolve, reject) => {
-      spawned.once("spawn", resolve);
-      spawned.once("error", (err) =>
-        reject(new Error(`cannot start prometheus (${err.message}): install it (apt-get install prometheus) or set VAE_SKIP_PROMTOOL=1`)),
-      );
-    });
+    prometheus = await startPrometheus(prometheusConfig(coordinatorPort));
     await waitFor("both workers up", async () => (await query('up{job="vae-worker"} == 1')).length === 2, 30_000);
     await waitFor("coordinator up", async () => (await query('up{job="vae-coordinator"} == 1')).length === 1, 10_000);
     await new Promise((r) => setTimeout(r, 4000)); // a few more scrapes, so rate() has points
@@ -137,18 +99,12 @@ describe.skipIf(skip)("Prometheus with deploy/prometheus/prometheus.yml", () => 
 
   afterAll(async () => {
     clearInterval(ticker);
-    if (prometheus && prometheus.exitCode === null) {
-      const exited = new Promise((r) => prometheus!.once("exit", r));
-      prometheus.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (prometheus.exitCode === null) prometheus.kill("SIGKILL");
-    }
+    await prometheus?.stop();
     await Promise.all(workerServers.map((s) => s.close()));
     if (coordinatorServer) {
       coordinatorServer.closeAllConnections();
       await new Promise((r) => coordinatorServer.close(r));
     }
-    rmSync(tmp, { recursive: true, force: true });
   }, 30_000);
 
   it("labels worker series with rank, worker_id and host from /api/sd", async () => {

@@ -72,7 +72,7 @@ export async function startPrometheus(configText: string): Promise<Prometheus> {
   process.once("exit", killOnExit);
   await new Promise<void>((resolve, reject) => {
     child.once("spawn", resolve);
-    child.once("error", (err) => reject(new Error(`cannot start ${PROMETHEUS} (${err.message}): apt-get install prometheus`)));
+    child.once("error", (err) => reject(new Error(`cannot start ${PROMETHEUS} (${err.message}): install it (apt-get install prometheus) or set VAE_SKIP_PROMTOOL=1`)));
   });
 
   const api = async (path: string) => {
