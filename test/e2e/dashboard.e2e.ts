@@ -5,8 +5,8 @@
 // lists both workers and drops the one that leaves, the membership log records
 // the leave, and the sample grid loads. Screenshots go to test-results/.
 import { afterEach, describe, expect, it } from "vitest";
-import { startCluster, type Cluster } from "./support/cluster.ts";
-import { killAll, until } from "./support/processes.ts";
+import { TEST_TOKEN, startCluster, type Cluster } from "./support/cluster.ts";
+import { killAll, start, until } from "./support/processes.ts";
 import { artifactPath, openBrowser, type BrowserSession } from "./support/browser.ts";
 
 const CLUSTER = [
@@ -96,6 +96,36 @@ describe("the dashboard at /", () => {
 
     cluster.proc.child.kill("SIGINT");
     expect(await cluster.proc.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it("shows the straggler: a worker on the slow cpu backend computes longest while the other waits in the all-reduce", async () => {
+    // One wasm worker spawned, one plain-JavaScript (cpu) worker by hand: the cpu one is several times slower.
+    cluster = await startCluster(["--workers", "2", "--spawn-workers", "1", "--backend", "wasm", "--train-limit", "512", "--test-limit", "100", "--batch-size", "32", "--epochs", "500", "--checkpoint-every", "0"], { deadlineMs: 200_000 });
+    start("worker", ["--coordinator", cluster.url, "--backend", "cpu", "--id", "slow-cpu"], { env: { VAE_CLUSTER_TOKEN: TEST_TOKEN }, deadlineMs: 200_000 });
+    const origin = `http://127.0.0.1:${cluster.port}`;
+    await until(async () => (await cluster!.status()).step >= 5, 90_000, "two workers training");
+    browser = await openBrowser(origin);
+    const { page } = browser;
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => document.querySelector<HTMLElement>("#workers tr.straggler")?.dataset.workerId === "slow-cpu", null, { timeout: 60_000 });
+    expect(await page.textContent("#straggler")).toMatch(/^rank \d \(slow-cpu\) computes \d+\.\d× as long as the fastest rank/);
+    // The table says why (its columns are the last step's, hence polled): the straggler's compute
+    // is long, and the other rank's all-reduce, which waits for the straggler's part, is long.
+    const lastStep = () =>
+      page.$$eval("#workers tbody tr", (trs) =>
+        trs.map((tr) => ({ id: (tr as HTMLElement).dataset.workerId!, cells: Array.from(tr.querySelectorAll("td"), (td) => td.textContent!) })),
+      );
+    await expect
+      .poll(async () => {
+        const rows = await lastStep();
+        const slow = rows.find((r) => r.id === "slow-cpu")!;
+        const fast = rows.find((r) => r.id !== "slow-cpu")!;
+        return [slow.cells[3], Number(slow.cells[6]) > Number(fast.cells[6]), Number(fast.cells[7]) > Number(slow.cells[7])];
+      }, { timeout: 30_000 })
+      .toEqual(["cpu", true, true]);
+    expect(await page.$eval("#breakdown-chart", (el) => (el as HTMLElement).dataset.ranks)).toBe("2");
+    await page.screenshot({ path: artifactPath("dashboard-straggler.png"), fullPage: true });
+    expect(browser.errors).toEqual([]);
   });
 
   it("serves only its own files, with their content types, and is read-only", async () => {

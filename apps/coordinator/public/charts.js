@@ -40,7 +40,7 @@ export function lossChart(el) {
         { side: 1, scale: "kl", label: "KL nats", grid: { show: false }, size: 50 },
       ],
       series: [
-        { label: "step", value: (u, v) => (v == null ? "–" : String(v + 1)) },
+        { label: "step", value: (u, v) => (v == null ? "–" : String(v)) },
         { label: "total", stroke: COLORS.total, width: 1.5, value: fixed(2) },
         { label: "reconstruction", stroke: COLORS.reconstruction, width: 1, value: fixed(2) },
         { label: "KL", stroke: COLORS.kl, width: 1, scale: "kl", value: fixed(2) },
@@ -75,7 +75,7 @@ export function rateChart(el) {
       scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.15)] } },
       axes: [{ label: "global step" }, { label: "samples/s", size: 60 }],
       series: [
-        { label: "step", value: (u, v) => (v == null ? "–" : String(v + 1)) },
+        { label: "step", value: (u, v) => (v == null ? "–" : String(v)) },
         { label: "samples/s", stroke: COLORS.rate, width: 1.5, fill: "rgba(124, 58, 237, 0.08)", value: fixed(0) },
       ],
     },

@@ -27,7 +27,8 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 /**
  * The coordinator's one port: `/healthz`, `/api/status`, `/api/sd`, `/metrics`,
- * the dashboard at `/`, and (added by the control server) the `/cluster` upgrade.
+ * the dashboard (`/`, its files, `/api/events`, `/samples.png`: see
+ * dashboard.ts), and (added by the control server) the `/cluster` upgrade.
  * Read-only: every route is GET/HEAD.
  */
 export function createHttpServer(opts: HttpOptions, routes: HttpRoutes): Server {
