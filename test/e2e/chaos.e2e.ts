@@ -4,6 +4,8 @@
 // run must end exactly where an uninterrupted single-process run ends: every
 // step committed exactly once, final parameters within 1e-4 relative of the
 // reference, every replica's digest equal, and no process left behind.
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { readCheckpoint } from "@vae/checkpoint";
 import { parseRunConfigFlags, withImageSize } from "@vae/cli";
@@ -49,7 +51,7 @@ it("survives five random SIGKILLs with replacements and ends equal to the uninte
   let next = 0;
   const addWorker = () => {
     const id = `w${next++}`;
-    workers.set(id, start("worker", ["--coordinator", cluster.url, "--backend", "wasm", "--id", id], { env: { VAE_CLUSTER_TOKEN: TEST_TOKEN } }));
+    workers.set(id, start("worker", ["--coordinator", cluster.url, "--backend", "wasm", "--id", id], { env: { VAE_CLUSTER_TOKEN: TEST_TOKEN, VAE_RECORD_INDICES: join(cluster.runRoot, `indices-${id}.jsonl`) } }));
   };
   for (let i = 0; i < 3; i++) addWorker();
 
@@ -86,6 +88,27 @@ it("survives five random SIGKILLs with replacements and ends equal to the uninte
   const committed = history.map((l) => l.step).sort((a, b) => a - b);
   expect(committed).toEqual([...Array(STEPS).keys()]);
   expect(new Set(history.map((l) => l.generation)).size).toBeGreaterThan(KILLS); // every kill and every join moved the generation
+
+  // Exactly once, sample by sample: the indices the ranks contributed to each step's committed
+  // attempt (its last generation) cover every epoch's permutation exactly once.
+  const records = readdirSync(cluster.runRoot).filter((f) => f.startsWith("indices-")).flatMap((f) =>
+    readFileSync(join(cluster.runRoot, f), "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { g: number; step: number; rank: number; indices: number[] }),
+  );
+  const stepsPerEpoch = Number(FLAGS.trainLimit) / Number(FLAGS.batchSize);
+  const seen = new Map<number, number[]>(); // epoch -> sample indices used by its committed steps
+  for (let step = 0; step < STEPS; step++) {
+    const attempts = records.filter((r) => r.step === step);
+    const lastG = Math.max(...attempts.map((r) => r.g));
+    const committedAttempt = attempts.filter((r) => r.g === lastG);
+    expect(new Set(committedAttempt.map((r) => r.rank)).size, `ranks of step ${step}`).toBe(committedAttempt.length);
+    const epoch = Math.floor(step / stepsPerEpoch);
+    seen.set(epoch, [...(seen.get(epoch) ?? []), ...committedAttempt.flatMap((r) => r.indices)]);
+  }
+  for (const [epoch, used] of seen) {
+    const complete = (epoch + 1) * stepsPerEpoch <= STEPS;
+    expect(new Set(used).size, `epoch ${epoch}: no sample twice`).toBe(used.length);
+    if (complete) expect([...used].sort((a, b) => a - b), `epoch ${epoch}: every sample once`).toEqual([...Array(Number(FLAGS.trainLimit)).keys()]);
+  }
 
   // The model is the uninterrupted one, and every surviving replica agrees.
   const final = await readCheckpoint(`${cluster.runDir}/checkpoints/latest`);

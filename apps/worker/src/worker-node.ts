@@ -6,6 +6,7 @@
 // Messages are handled one at a time in arrival order, except that a new
 // `generation` first aborts the collective in flight, so a worker blocked on a
 // lost peer is freed at once (See Note [Which step survives] in the coordinator).
+import { appendFileSync } from "node:fs";
 import { shardRange, loadDataset, type Dataset } from "@vae/data";
 import type { Logger } from "@vae/logging";
 import type { WorkerMetrics } from "@vae/metrics";
@@ -58,6 +59,12 @@ export class WorkerNode {
   private collective: Collective | null = null;
   private queue: Promise<void> = Promise.resolve();
   private inStep = false;
+  /**
+   * Audit log of the sample indices this worker contributed, per (generation, step, rank):
+   * set VAE_RECORD_INDICES=<file>. Tests use it to prove every sample is used in exactly
+   * one committed step however membership changed; operators can use it to audit a run.
+   */
+  private readonly indexLog = process.env.VAE_RECORD_INDICES || null;
 
   constructor(
     private readonly makeCollective: CollectiveFactory,
@@ -175,7 +182,8 @@ export class WorkerNode {
     this.inStep = true;
     try {
       const t0 = performance.now();
-      await computeShare(replica, this.dataset!.train, this.config!, at, gen.rank, gen.worldSize, buffer);
+      const indices = await computeShare(replica, this.dataset!.train, this.config!, at, gen.rank, gen.worldSize, buffer);
+      if (this.indexLog) appendFileSync(this.indexLog, JSON.stringify({ g, step, rank: gen.rank, indices: Array.from(indices) }) + "\n");
       const t1 = performance.now();
       const bytes = await this.collective!.allReduce(buffer, step);
       const t2 = performance.now();

@@ -31,7 +31,7 @@ export function fusedLength(replica: Replica): number {
  * Computes one rank's contribution to a global step: the sample indices it owns
  * (a function of seed, epoch, step, rank and W only), their pixels and noise,
  * and the scaled gradient sum, written into `out` (length fusedLength).
- * Returns the number of samples this rank computed.
+ * Returns the sample indices this rank computed.
  */
 export async function computeShare(
   replica: Replica,
@@ -41,7 +41,7 @@ export async function computeShare(
   rank: number,
   worldSize: number,
   out: Float32Array,
-): Promise<number> {
+): Promise<Uint32Array> {
   const perm = epochPermutation(config.seed, at.epoch, train.count);
   const indices = stepSampleIndices(perm, config.batchSize, at.stepInEpoch, rank, worldSize);
   const binarize = config.binarize ? { seed: config.seed, epoch: at.epoch } : undefined;
@@ -55,7 +55,7 @@ export async function computeShare(
   out[size] = sums.total * scale;
   out[size + 1] = sums.reconstruction * scale;
   out[size + 2] = sums.kl * scale;
-  return indices.length;
+  return indices;
 }
 
 /** Applies an all-reduced fused buffer to the replica and returns the step's mean losses. */
