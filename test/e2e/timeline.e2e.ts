@@ -51,9 +51,12 @@ describe("--timeline", () => {
       if (e.ph === "X") expect(e.dur).toBeGreaterThanOrEqual(0);
     }
 
-    // The history of the run, as the coordinator committed it.
-    const steps = cluster.steps();
-    expect(steps.map((s) => s.step)).toEqual([...Array(MAX_STEPS).keys()]);
+    // The history of the run, as the coordinator committed it. A step the survivor applied while the
+    // leaver's generation broke is recorded as recovered, with no timings: the timeline cannot show it.
+    const history = cluster.steps().filter((s) => typeof s.step === "number");
+    expect(history.map((s) => s.step)).toEqual([...Array(MAX_STEPS).keys()]);
+    expect(history.filter((s) => s.recovered).length).toBeLessThanOrEqual(1);
+    const steps = history.filter((s) => !s.recovered);
     const generations = [...new Set(steps.map((s) => s.generation))];
     expect(generations.length, "a worker left, so the run has at least two generations").toBeGreaterThanOrEqual(2);
     expect(steps[0].workers).toHaveLength(2);
