@@ -59,6 +59,8 @@ export class WorkerNode {
   private collective: Collective | null = null;
   private queue: Promise<void> = Promise.resolve();
   private inStep = false;
+  /** When this worker last answered `stepDone` (same generation): the gap to the next `step` is waiting on the others. */
+  private lastDoneAt: { g: number; at: number } | null = null;
   /**
    * Audit log of the sample indices this worker contributed, per (generation, step, rank):
    * set VAE_RECORD_INDICES=<file>. Tests use it to prove every sample is used in exactly
@@ -179,6 +181,7 @@ export class WorkerNode {
     }
     const at = this.schedule!.locate(step);
     const buffer = this.buffer!;
+    if (this.lastDoneAt?.g === g) this.metrics?.waitDuration.observe((performance.now() - this.lastDoneAt.at) / 1000);
     this.inStep = true;
     try {
       const t0 = performance.now();
@@ -193,6 +196,7 @@ export class WorkerNode {
       const timings = { computeMs: t1 - t0, allreduceMs: t2 - t1, applyMs: t3 - t2 };
       this.recordMetrics(at.batchLength, timings, bytes);
       this.onStepTimings?.(step, timings);
+      this.lastDoneAt = { g, at: performance.now() };
       this.reply({ type: "stepDone", g, step, loss: { count: at.batchLength, ...loss }, timings, ...(wantDigest ? { digest: replica.digest() } : {}) });
     } catch (err) {
       if (this.gen === gen) this.reply({ type: "stepFailed", g, step, reason: (err as Error).message });
