@@ -71,6 +71,13 @@ describe("the dashboard at /", () => {
     const grid = await page.$eval("#samples", (img) => ({ w: (img as HTMLImageElement).naturalWidth, h: (img as HTMLImageElement).naturalHeight }));
     expect(grid.w).toBeGreaterThan(100);
     expect(grid.h).toBeGreaterThan(100);
+    // …and so do the test images above their reconstructions (two rows of 16 digits).
+    await page.waitForFunction(() => {
+      const img = document.getElementById("reconstructions") as HTMLImageElement;
+      return !img.hidden && img.complete && img.naturalWidth > 0;
+    }, null, { timeout: 30_000 });
+    const recon = await page.$eval("#reconstructions", (img) => ({ w: (img as HTMLImageElement).naturalWidth, h: (img as HTMLImageElement).naturalHeight }));
+    expect(recon.w).toBeGreaterThan(recon.h * 4);
     await page.screenshot({ path: artifactPath("dashboard-two-workers.png"), fullPage: true });
 
     // A worker leaves (SIGTERM → `leave`): the table drops it, the log records it, training goes on.

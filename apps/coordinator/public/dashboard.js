@@ -184,6 +184,9 @@ function showSamples(epoch) {
   const img = $("samples");
   img.src = `/samples.png?epoch=${epoch}`; // a new URL per epoch: no stale cached grid
   img.hidden = false;
+  const recon = $("reconstructions");
+  recon.src = `/reconstructions.png?epoch=${epoch}`;
+  recon.hidden = false;
   img.dataset.epoch = String(epoch);
   $("no-samples").hidden = true;
   $("samples-caption").textContent = `after epoch ${epoch + 1}`;

@@ -77,6 +77,7 @@ interface EvaluationReply {
   reconstruction: number;
   kl: number;
   samplesPng?: Uint8Array;
+  reconstructionsPng?: Uint8Array;
 }
 
 export interface EpochReport {
@@ -127,6 +128,7 @@ export class Coordinator {
   readonly testHistory: EpochReport[] = [];
   samplesPerSecond = 0;
   lastSamplesPng: Uint8Array | null = null;
+  lastReconstructionsPng: Uint8Array | null = null;
 
   private readonly channels = new Map<string, WorkerChannel>();
   private readonly collectors = new Set<ReplyCollector<any>>();
@@ -472,7 +474,12 @@ export class Coordinator {
       this.metrics.testLoss.set(test.total);
       this.log.info(`epoch ${epoch + 1}: test loss ${test.total.toFixed(2)} nats (reconstruction ${test.reconstruction.toFixed(2)}, KL ${test.kl.toFixed(2)}) over ${count} test images`);
       this.events.onEpoch?.(report);
-      const png = replies.get(members[0]!.workerId)?.samplesPng;
+      const figures = replies.get(members[0]!.workerId);
+      if (figures?.reconstructionsPng) {
+        this.lastReconstructionsPng = figures.reconstructionsPng;
+        writeFileSync(join(this.runDir.samples, `reconstructions-epoch-${String(epoch + 1).padStart(3, "0")}.png`), figures.reconstructionsPng);
+      }
+      const png = figures?.samplesPng;
       if (png) {
         this.lastSamplesPng = png;
         writeFileSync(join(this.runDir.samples, `epoch-${String(epoch + 1).padStart(3, "0")}.png`), png);

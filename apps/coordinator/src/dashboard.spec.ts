@@ -72,7 +72,7 @@ async function readEvents(res: Response, count: number): Promise<{ event: string
 
 describe("static files", () => {
   it("serves the page, its modules and uPlot with their content types", async () => {
-    dashboard = createDashboard({ status: () => fakeStatus(), samplesPng: () => null });
+    dashboard = createDashboard({ status: () => fakeStatus(), samplesPng: () => null, reconstructionsPng: () => null });
     const base = await serve(dashboard);
     const expected: [string, RegExp, RegExp][] = [
       ["/", /^text\/html; charset=utf-8$/, /<script type="module" src="\/dashboard\.js">/],
@@ -107,20 +107,21 @@ describe("static files", () => {
 
   it("serves the latest sample grid, and 404 before there is one", async () => {
     let png: Uint8Array | null = null;
-    dashboard = createDashboard({ status: () => fakeStatus(), samplesPng: () => png });
+    dashboard = createDashboard({ status: () => fakeStatus(), samplesPng: () => png, reconstructionsPng: () => png });
     const base = await serve(dashboard);
     expect((await fetch(`${base}/samples.png`)).status).toBe(404);
     png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
     const res = await fetch(`${base}/samples.png?epoch=0`);
     expect(res.headers.get("content-type")).toBe("image/png");
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(png);
+    expect(new Uint8Array(await (await fetch(`${base}/reconstructions.png?epoch=0`)).arrayBuffer())).toEqual(png);
   });
 });
 
 describe("/api/events", () => {
   it("starts with a snapshot, then pushes progress, membership, epoch and samples events in order", async () => {
     let status = fakeStatus();
-    dashboard = createDashboard({ status: () => status, samplesPng: () => null });
+    dashboard = createDashboard({ status: () => status, samplesPng: () => null, reconstructionsPng: () => null });
     for (let s = 0; s < 3; s++) dashboard.feed.onStep(step(s)); // before the page connects: in the snapshot
     const base = await serve(dashboard);
     const res = await fetch(`${base}/api/events`);
@@ -150,7 +151,7 @@ describe("/api/events", () => {
   });
 
   it("batches a burst of steps into few progress events", async () => {
-    dashboard = createDashboard({ status: () => fakeStatus(), samplesPng: () => null });
+    dashboard = createDashboard({ status: () => fakeStatus(), samplesPng: () => null, reconstructionsPng: () => null });
     const base = await serve(dashboard);
     const res = await fetch(`${base}/api/events`);
     const reading = readEvents(res, 3);

@@ -6,6 +6,7 @@
 //   /vendor/uPlot.*       the charting library, from node_modules (no CDN)
 //   /api/events           the event stream: a snapshot, then changes
 //   /samples.png          the latest sample grid (rank 0 renders it each epoch)
+//   /reconstructions.png  the latest test images above their reconstructions (likewise)
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { EventStream } from "./dashboard/event-stream.ts";
 import { DashboardFeed } from "./dashboard/feed.ts";
@@ -16,6 +17,8 @@ export interface DashboardSource {
   status(): Status;
   /** The latest sample grid as PNG bytes, or null before the first epoch ends. */
   samplesPng(): Uint8Array | null;
+  /** The latest reconstruction figure as PNG bytes, or null before the first epoch ends. */
+  reconstructionsPng(): Uint8Array | null;
 }
 
 export interface Dashboard {
@@ -39,7 +42,11 @@ export function createDashboard(source: DashboardSource, files = new StaticFiles
         return true;
       }
       if (path === "/samples.png") {
-        serveSamples(source.samplesPng(), req, res);
+        servePng(source.samplesPng(), req, res);
+        return true;
+      }
+      if (path === "/reconstructions.png") {
+        servePng(source.reconstructionsPng(), req, res);
         return true;
       }
       return files.serve(path, req, res);
@@ -51,10 +58,10 @@ export function createDashboard(source: DashboardSource, files = new StaticFiles
   };
 }
 
-function serveSamples(png: Uint8Array | null, req: IncomingMessage, res: ServerResponse): void {
+function servePng(png: Uint8Array | null, req: IncomingMessage, res: ServerResponse): void {
   if (!png) {
     res.writeHead(404, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
-    res.end("no samples yet: they are rendered at the end of each epoch\n");
+    res.end("no figure yet: figures are rendered at the end of each epoch\n");
     return;
   }
   res.writeHead(200, { "content-type": "image/png", "content-length": png.byteLength, "cache-control": "no-store", "x-content-type-options": "nosniff" });

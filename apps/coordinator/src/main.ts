@@ -126,7 +126,7 @@ async function main(argv: string[]): Promise<number> {
   );
   const startedAt = new Date().toISOString();
   const status = () => statusOf(coordinator, { runId, runDir: runDir.root, startedAt });
-  const dashboard = createDashboard({ status, samplesPng: () => coordinator.lastSamplesPng });
+  const dashboard = createDashboard({ status, samplesPng: () => coordinator.lastSamplesPng, reconstructionsPng: () => coordinator.lastReconstructionsPng });
   coordinator.membership.onEvent = (e) => dashboard.feed.onMembership(e);
 
   const sockets = new Set<Socket>();

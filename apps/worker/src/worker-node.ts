@@ -17,6 +17,7 @@ import {
   computeShare,
   evaluateRange,
   fusedLength,
+  renderReconstructionsPng,
   renderSamplesPng,
   validateRunConfig,
   type RunConfig,
@@ -231,8 +232,10 @@ export class WorkerNode {
     const test = this.dataset!.test;
     const { start, end } = shardRange(test.count, gen.rank, gen.worldSize);
     const sums = await evaluateRange(replica.model, test, this.config!.seed, this.config!.model.latentSize, start, end);
-    const png = samples ? await renderSamplesPng(replica.model, this.config!, test.rows, test.cols) : undefined;
-    this.reply({ type: "evaluation", g, step, epoch, ...sums, ...(png ? { samplesPng: png } : {}) });
+    const figures = samples
+      ? { samplesPng: await renderSamplesPng(replica.model, this.config!, test.rows, test.cols), reconstructionsPng: await renderReconstructionsPng(replica.model, test) }
+      : {};
+    this.reply({ type: "evaluation", g, step, epoch, ...sums, ...figures });
   }
 
   private need(): Replica {

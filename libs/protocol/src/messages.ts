@@ -128,6 +128,7 @@ export const SCHEMAS = {
     reconstruction: finite(),
     kl: finite(),
     samplesPng: optional(blob(MAX_PNG_BYTES)),
+    reconstructionsPng: optional(blob(MAX_PNG_BYTES)),
   }),
   reduce: def("reduce", { g: uint, step: uint, data: gradient }),
   leave: def("leave", { reason }),

@@ -1,4 +1,5 @@
-import { encodePng, imageGrid } from "@vae/imaging";
+import { gatherImages, type ImageSet } from "@vae/data";
+import { encodePng, imageGrid, stackVertically, type GrayImage } from "@vae/imaging";
 import { Purpose, Rng } from "@vae/random";
 import type { VaeModel } from "@vae/model";
 import type { RunConfig } from "./run-config.ts";
@@ -18,4 +19,22 @@ export async function renderSamplesPng(model: VaeModel, config: RunConfig, rows:
   const images = await model.decode(priorDraws(config.seed, count, config.model.latentSize));
   const grid = imageGrid(images, count, rows, cols, { columns: Math.ceil(Math.sqrt(count)), padding: 2 });
   return new Uint8Array(encodePng(grid));
+}
+
+/**
+ * The first `count` images of `set` (top) above their reconstructions (bottom): the decoder mean at the
+ * posterior mean of z, so the figure has no sampling noise.
+ */
+export async function reconstructionFigure(model: VaeModel, set: ImageSet, count: number, layout: { columns: number; padding: number; scale?: number }): Promise<GrayImage> {
+  const n = Math.min(count, set.count);
+  const x = gatherImages(set, Uint32Array.from({ length: n }, (_, i) => i));
+  const { mu } = await model.encode(x);
+  const recon = await model.decode(mu);
+  const grid = (images: Float32Array) => imageGrid(images, n, set.rows, set.cols, { columns: Math.min(n, layout.columns), padding: layout.padding, ...(layout.scale ? { scale: layout.scale } : {}) });
+  return stackVertically([grid(x), grid(recon)], layout.padding * 2);
+}
+
+/** The dashboard's per-epoch reconstruction figure as PNG bytes. */
+export async function renderReconstructionsPng(model: VaeModel, set: ImageSet, count = 16): Promise<Uint8Array> {
+  return new Uint8Array(encodePng(await reconstructionFigure(model, set, count, { columns: 16, padding: 2 })));
 }

@@ -5,4 +5,4 @@ export { STATS_LENGTH, applyReduced, computeShare, fusedLength, type StepLosses 
 export { evaluateElbo, evaluateRange, type LossTotals } from "./evaluate.ts";
 export { trainSingleProcess, type TrainEvents, type TrainOptions, type TrainResult } from "./trainer.ts";
 export { createRunDir, openRunDir, type RunDir } from "./run-dir.ts";
-export { priorDraws, renderSamplesPng } from "./figures.ts";
+export { priorDraws, reconstructionFigure, renderReconstructionsPng, renderSamplesPng } from "./figures.ts";
