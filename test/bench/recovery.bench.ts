@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Rng } from "@vae/random";
+import { median } from "./stats.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const BIN = (name: string) => join(ROOT, `apps/${name}/bin/vae-${name}.mjs`);
@@ -30,10 +31,6 @@ function launch(bin: string, args: string[]): { child: ChildProcess; output: () 
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 const runRoot = mkdtempSync(join(tmpdir(), "vae-bench-recovery-"));
 const cleanup = () => {

@@ -16,6 +16,7 @@ import {
   selectBackend,
 } from "@vae/model";
 import { Rng } from "@vae/random";
+import { median } from "./stats.ts";
 
 const BATCH = 128;
 const quick = process.argv.includes("--quick");
@@ -33,11 +34,6 @@ interface Figure {
   msPerStep: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 interface Runner {
   variant: DenseGradient;

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { median } from "./stats.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const COORDINATOR = join(ROOT, "apps/coordinator/bin/vae-coordinator.mjs");
@@ -27,10 +28,6 @@ interface Figure {
   allreduceMs: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 async function run(workers: number): Promise<Figure> {
   const runRoot = mkdtempSync(join(tmpdir(), "vae-bench-train-"));

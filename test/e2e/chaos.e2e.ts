@@ -13,6 +13,7 @@ import { loadDataset } from "@vae/data";
 import { selectBackend } from "@vae/model";
 import { Rng } from "@vae/random";
 import { trainSingleProcess } from "@vae/training";
+import { relativeL2 } from "./support/numeric.ts";
 import { TEST_TOKEN, startCluster } from "./support/cluster.ts";
 import { alive, killAll, saveArtifact, start, until, type Proc } from "./support/processes.ts";
 
@@ -26,15 +27,6 @@ beforeAll(async () => {
 afterEach(killAll);
 afterAll(killAll);
 
-function relativeL2(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 it("survives five random SIGKILLs with replacements and ends equal to the uninterrupted reference", async () => {
   const config = withImageSize(parseRunConfigFlags(FLAGS), 28, 28);

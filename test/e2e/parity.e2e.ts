@@ -9,6 +9,7 @@ import { parseRunConfigFlags, withImageSize } from "@vae/cli";
 import { loadDataset } from "@vae/data";
 import { selectBackend } from "@vae/model";
 import { trainSingleProcess, type RunConfig } from "@vae/training";
+import { relativeL2 } from "./support/numeric.ts";
 import { startCluster } from "./support/cluster.ts";
 import { killAll } from "./support/processes.ts";
 
@@ -29,15 +30,6 @@ async function reference(config: RunConfig): Promise<{ losses: number[]; params:
   return { losses, params };
 }
 
-function relativeL2(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 beforeAll(async () => {
   await selectBackend("wasm");

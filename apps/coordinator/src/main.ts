@@ -3,14 +3,13 @@
 import type { Socket } from "node:net";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { CommanderError } from "commander";
-import { EXIT_FAILURE, EXIT_USAGE, UsageError, localTokenPath, writeLocalToken, createLogProgress, createProgress, withImageSize } from "@vae/cli";
+import { EXIT_FAILURE, EXIT_USAGE, UsageError, parseCommandLine, localTokenPath, writeLocalToken, createLogProgress, createProgress, withImageSize } from "@vae/cli";
 import { findLatestValid } from "@vae/checkpoint";
-import { loadDataset, type Dataset } from "@vae/data";
+import type { Dataset } from "@vae/data";
 import { createLogger } from "@vae/logging";
 import { TimelineWriter, createCoordinatorMetrics } from "@vae/metrics";
 import { paramCount } from "@vae/model";
-import { STATS_LENGTH, createRunDir, openRunDir, validateRunConfig, type RunConfig, type RunDir } from "@vae/training";
+import { STATS_LENGTH, createRunDir, loadRunDataset, openRunDir, validateRunConfig, type RunConfig, type RunDir } from "@vae/training";
 import { Coordinator } from "./coordinator.ts";
 import { startControlServer } from "./control-server.ts";
 import { COORDINATOR_DEFAULTS } from "./defaults.ts";
@@ -34,7 +33,7 @@ function newestRun(parent: string): string {
 /** The run directory and config: a new run from the flags, or --resume's run from its checkpoint and saved settings. */
 async function prepareRun(flags: CoordinatorFlags): Promise<{ flags: CoordinatorFlags; config: RunConfig; runDir: RunDir; dataset: Dataset; resume: boolean }> {
   if (flags.resume === undefined) {
-    const dataset = loadData(flags.config);
+    const dataset = loadRunDataset(flags.config);
     const config = withImageSize(flags.config, dataset.train.rows, dataset.train.cols);
     const runDir = createRunDir(flags.runDir, config, flags.runName);
     writeFileSync(join(runDir.root, "coordinator.json"), JSON.stringify(Object.fromEntries(RESUMABLE_SETTINGS.map((k) => [k, flags[k]])), null, 2) + "\n");
@@ -47,30 +46,14 @@ async function prepareRun(flags: CoordinatorFlags): Promise<{ flags: Coordinator
   const stored = found.data.config as RunConfig;
   // The checkpoint fixes the run's numbers; only --epochs may extend it.
   const config = validateRunConfig({ ...stored, epochs: flags.given.has("epochs") ? flags.config.epochs : stored.epochs });
-  return { flags: withSavedSettings(flags, saved), config, runDir: openRunDir(root, config), dataset: loadData(config), resume: true };
+  return { flags: withSavedSettings(flags, saved), config, runDir: openRunDir(root, config), dataset: loadRunDataset(config), resume: true };
 }
 
-function loadData(config: RunConfig): Dataset {
-  return loadDataset(config.dataset, {
-    ...(config.dataDir ? { dataDir: config.dataDir } : {}),
-    limit: { ...(config.trainLimit > 0 ? { train: config.trainLimit } : {}), ...(config.testLimit > 0 ? { test: config.testLimit } : {}) },
-  });
-}
 
 async function main(argv: string[]): Promise<number> {
-  const program = coordinatorProgram().exitOverride();
-  let flags: CoordinatorFlags;
-  try {
-    program.parse(argv);
-    flags = parseCoordinatorFlags(program.opts());
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
-    if (e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
-  }
+  const parsed = parseCommandLine(coordinatorProgram().exitOverride(), argv, (opts) => parseCoordinatorFlags(opts));
+  if ("exitCode" in parsed) return parsed.exitCode;
+  let flags: CoordinatorFlags = parsed;
   // Text logs go through the progress display, which prints them above its bar
   // on a terminal; JSON logs go straight out, and progress becomes JSON records.
   const display = flags.logFormat === "json" ? null : createProgress(process.stdout);
@@ -204,6 +187,6 @@ main(process.argv).then(
   (code) => process.exit(code),
   (err) => {
     process.stderr.write(`vae-coordinator: ${(err as Error).message}\n${process.env.VAE_DEBUG === "1" ? (err as Error).stack : ""}`);
-    process.exit(EXIT_FAILURE);
+    process.exit(err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE);
   },
 );

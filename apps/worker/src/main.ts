@@ -1,8 +1,7 @@
 // vae-worker: backend → peer and metrics servers → join the coordinator → serve
 // steps until told to stop. SIGTERM/SIGINT: finish or abandon the step in
 // flight, say `leave`, close everything, exit 0. A lost coordinator is redialled.
-import { CommanderError } from "commander";
-import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "@vae/cli";
+import { EXIT_FAILURE, parseCommandLine } from "@vae/cli";
 import { createLogger } from "@vae/logging";
 import { createWorkerMetrics, startMetricsServer, type MetricsServer } from "@vae/metrics";
 import { paramCount, selectBackend } from "@vae/model";
@@ -16,19 +15,9 @@ import { watchParent } from "./parent-watch.ts";
 import { WorkerNode, type GenerationInfo } from "./worker-node.ts";
 
 async function main(argv: string[]): Promise<number> {
-  const program = workerProgram().exitOverride();
-  let flags: WorkerFlags;
-  try {
-    program.parse(argv);
-    flags = parseWorkerFlags(program.opts());
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
-    if (e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
-  }
+  const parsed = parseCommandLine(workerProgram().exitOverride(), argv, (opts) => parseWorkerFlags(opts));
+  if ("exitCode" in parsed) return parsed.exitCode;
+  const flags: WorkerFlags = parsed;
   const log = createLogger(`worker ${flags.workerId}`, flags.logFormat);
   const url = controlUrl(flags.coordinator);
   const backend = await selectBackend(flags.backend, (line) => log.info(line));

@@ -7,7 +7,7 @@
 // `generation` first aborts the collective in flight, so a worker blocked on a
 // lost peer is freed at once (See Note [Which step survives] in the coordinator).
 import { appendFileSync } from "node:fs";
-import { shardRange, loadDataset, type Dataset } from "@vae/data";
+import { shardRange, type Dataset } from "@vae/data";
 import type { Logger } from "@vae/logging";
 import type { WorkerMetrics } from "@vae/metrics";
 import {
@@ -17,6 +17,7 @@ import {
   computeShare,
   evaluateRange,
   fusedLength,
+  loadRunDataset,
   renderReconstructionsPng,
   renderSamplesPng,
   validateRunConfig,
@@ -97,10 +98,7 @@ export class WorkerNode {
     this.config = config;
     this.runId = runId;
     const started = performance.now();
-    this.dataset = loadDataset(config.dataset, {
-      dataDir: dataDirOverride ?? config.dataDir,
-      limit: { train: config.trainLimit || undefined, test: config.testLimit || undefined },
-    });
+    this.dataset = loadRunDataset(config, dataDirOverride ?? config.dataDir);
     this.replica = new Replica(config);
     this.schedule = new Schedule(this.dataset.train.count, config.batchSize, config.epochs);
     this.buffer = new Float32Array(fusedLength(this.replica));

@@ -6,3 +6,4 @@ export { evaluateElbo, evaluateRange, type LossTotals } from "./evaluate.ts";
 export { trainSingleProcess, type TrainEvents, type TrainOptions, type TrainResult } from "./trainer.ts";
 export { createRunDir, openRunDir, type RunDir } from "./run-dir.ts";
 export { priorDraws, reconstructionFigure, renderReconstructionsPng, renderSamplesPng } from "./figures.ts";
+export { loadRunDataset } from "./run-dataset.ts";

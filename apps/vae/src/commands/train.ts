@@ -6,10 +6,11 @@ import { existsSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Command } from "commander";
 import { CheckpointError, findLatestValid, readCheckpoint, type CheckpointData } from "@vae/checkpoint";
-import { loadDataset, type Dataset } from "@vae/data";
+import type { Dataset } from "@vae/data";
 import {
   Schedule,
   createRunDir,
+  loadRunDataset,
   fromCheckpoint,
   openRunDir,
   renderSamplesPng,
@@ -22,9 +23,7 @@ import {
 } from "@vae/training";
 import { initBackend } from "../backend.ts";
 import { FIGURE_DEFAULTS, TRAIN_DEFAULTS } from "../defaults.ts";
-import { CliError } from "@vae/cli";
-import type { RawFlags } from "@vae/cli";
-import { RateMeter, createProgress, formatDuration } from "@vae/cli";
+import { CliError, RateMeter, addRunConfigOptions, createProgress, formatDuration, type RawFlags } from "@vae/cli";
 import { addBackendOption, type CommandRunner } from "./common.ts";
 import { parseTrainFlags, withImageSize, type TrainFlags } from "./train-flags.ts";
 
@@ -35,10 +34,7 @@ export function formatTestLine(epoch: number, epochs: number, test: StepLosses, 
 
 function loadData(config: RunConfig): Dataset {
   try {
-    return loadDataset(config.dataset, {
-      ...(config.dataDir ? { dataDir: config.dataDir } : {}),
-      limit: { ...(config.trainLimit > 0 ? { train: config.trainLimit } : {}), ...(config.testLimit > 0 ? { test: config.testLimit } : {}) },
-    });
+    return loadRunDataset(config);
   } catch (e) {
     throw new CliError(`cannot load dataset ${JSON.stringify(config.dataset)}: ${(e as Error).message}`);
   }
@@ -182,24 +178,12 @@ export function registerTrain(program: Command, run: CommandRunner): void {
   const cmd = program
     .command("train")
     .description("train a VAE in this process, writing runs/<run>/{config.json, checkpoints/, samples/}")
-    .option("--dataset <name>", `mnist, fashion-mnist or idx:<images-file> (default: ${d.dataset})`)
-    .option("--data-dir <dir>", "directory holding the dataset's IDX files (default: the dataset's own location)")
-    .option("--epochs <n>", `passes over the training set (default: ${d.epochs})`)
-    .option("--batch-size <n>", `samples per step (default: ${d.batchSize})`)
-    .option("--lr <x>", `Adam learning rate (default: ${d.learningRate})`)
-    .option("--seed <n>", `seed of weights, shuffling, noise and binarization (default: ${d.seed})`)
-    .option("--hidden <list>", `hidden widths, comma-separated, e.g. 512,256 (default: ${d.hiddenSizes.join(",")})`)
-    .option("--latent <n>", `latent dimension (default: ${d.latentSize})`)
-    .option("--decoder <kind>", `bernoulli or gaussian (default: ${d.decoder})`)
-    .option("--beta <x>", `weight of the KL term (default: ${d.beta})`)
-    .option("--binarize", "dynamically binarize the training pixels (default: off)")
-    .option("--train-limit <n>", `use only the first N training images; 0 = all (default: ${d.trainLimit})`)
-    .option("--test-limit <n>", `use only the first N test images; 0 = all (default: ${d.testLimit})`)
     .option("--max-steps <n>", `stop after N global steps in total; 0 = all epochs (default: ${d.maxSteps})`)
     .option("--run-dir <dir>", `parent directory of run directories (default: ${d.runDir})`)
     .option("--checkpoint-every <n>", `checkpoint every N steps; 0 = only at the end (default: ${d.checkpointEvery})`)
     .option("--keep-checkpoints <n>", `checkpoints to keep (default: ${d.keepCheckpoints})`)
     .option("--resume <dir>", "continue a run: its run directory, checkpoints directory or one checkpoint");
+  addRunConfigOptions(cmd);
   addBackendOption(cmd);
   cmd.action((raw: RawFlags) => run(() => runTrain(parseTrainFlags(raw))));
 }
