@@ -18,7 +18,14 @@ export async function ringCollective(
   token: string,
   onRejected: (err: ProtocolError) => void,
   onStale: () => void,
+  signal: AbortSignal,
 ): Promise<Collective & { link: WsRingLink }> {
+  // A newer generation cancels the wait for our predecessor (which may be dead);
+  // openRingLink then closes its half-open outbound side and rejects.
+  const prev = (gen.rank - 1 + gen.worldSize) % gen.worldSize;
+  const cancel = () => server.cancelAccept(gen.g, prev, signal.reason instanceof Error ? signal.reason : new Error("ring setup cancelled"));
+  if (signal.aborted) throw signal.reason;
+  signal.addEventListener("abort", cancel, { once: true });
   const link = await openRingLink({
     server,
     token,
@@ -29,7 +36,7 @@ export async function ringCollective(
     compress: gen.compress,
     onRejected,
     onStale,
-  });
+  }).finally(() => signal.removeEventListener("abort", cancel));
   return {
     link,
     async allReduce(buf, step) {

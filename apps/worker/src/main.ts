@@ -38,10 +38,10 @@ async function main(argv: string[]): Promise<number> {
     if (conn?.isOpen) void conn.send(message(m.type as any, m as any) as Message).catch(() => {});
   };
   const node = new WorkerNode(
-    async (gen: GenerationInfo) => {
+    async (gen: GenerationInfo, signal: AbortSignal) => {
       if (gen.worldSize === 1) return soloCollective();
       if (gen.algorithm === "star") return starCollective(gen, star!);
-      return ringCollective(gen, peerServer, flags.token, onRejected, onStale);
+      return ringCollective(gen, peerServer, flags.token, onRejected, onStale, signal);
     },
     reply,
     log,

@@ -40,7 +40,8 @@ export interface Collective {
   abort(reason: Error): void;
 }
 
-export type CollectiveFactory = (gen: GenerationInfo) => Promise<Collective>;
+/** Builds a generation's collective; `signal` aborts a setup still waiting on a peer (a newer generation came). */
+export type CollectiveFactory = (gen: GenerationInfo, signal: AbortSignal) => Promise<Collective>;
 export type Reply = (message: Record<string, unknown>) => void;
 
 /** Phase timings of the last step, for metrics, the timeline and the coordinator's worker table. */
@@ -60,6 +61,8 @@ export class WorkerNode {
   private gen: GenerationInfo | null = null;
   private collective: Collective | null = null;
   private queue: Promise<void> = Promise.resolve();
+  /** Aborts the ring setup in progress; see handle(). */
+  private setup: AbortController | null = null;
   private inStep = false;
   /** When this worker last answered `stepDone` (same generation): the gap to the next `step` is waiting on the others. */
   private lastDoneAt: { g: number; at: number } | null = null;
@@ -108,8 +111,11 @@ export class WorkerNode {
   /** Entry point for every message from the coordinator. */
   handle(msg: Record<string, any>): void {
     if (msg.type === "generation") {
-      // Free a step blocked on a peer of the old generation before queueing.
-      this.collective?.abort(new Error(`generation ${msg.g} replaced generation ${this.gen?.g}`));
+      // Free a step — or a ring setup — blocked on a peer of an old generation before queueing:
+      // that peer may be the very worker whose loss started this generation.
+      const reason = new Error(`generation ${msg.g} replaced generation ${this.gen?.g}`);
+      this.collective?.abort(reason);
+      this.setup?.abort(reason);
     }
     this.queue = this.queue.then(() => this.dispatch(msg)).catch((err) => this.log.error(`handling ${msg.type}: ${(err as Error).stack ?? err}`));
   }
@@ -147,13 +153,17 @@ export class WorkerNode {
     this.gen = info;
     this.log.info(`generation ${info.g}: rank ${info.rank} of ${info.worldSize} (${info.algorithm}${info.compress === "fp16" ? ", fp16" : ""}); at step ${replica.step}`);
     this.metrics?.generation.set(info.g);
+    const setup = new AbortController();
+    this.setup = setup;
     try {
-      this.collective = await this.makeCollective(info);
+      this.collective = await this.makeCollective(info, setup.signal);
     } catch (err) {
       // A neighbour could not be reached: say so, and the coordinator forms a new generation.
       if (this.gen === info) this.reply({ type: "stepFailed", g: info.g, step: replica.step, reason: `ring setup failed: ${(err as Error).message}` });
       this.log.warn(`generation ${info.g}: ${(err as Error).message}`);
       return;
+    } finally {
+      if (this.setup === setup) this.setup = null;
     }
     if (this.gen !== info) return; // superseded while connecting
     this.reply({ type: "ready", g: info.g, step: replica.step, digest: replica.digest() });
