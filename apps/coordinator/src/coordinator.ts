@@ -139,6 +139,9 @@ export class Coordinator {
   private wakeUp: (() => void) | null = null;
   private starHub: { step: number; hub: StarHub; ranks: Member[] } | null = null;
   private checkpointWrites: Promise<void> = Promise.resolve();
+  /** Dispatched steps awaiting their replies, at most two; see Note [Run-ahead]. */
+  private readonly inFlight = new Map<number, { g: number; replies: Promise<Map<string, StepDoneReply>>; sentAt: number }>();
+  private lastCommitAt = 0;
   private readonly lastStep: number;
   private throughputWindow: { t: number; samples: number }[] = [];
 
@@ -250,6 +253,7 @@ export class Coordinator {
   private async startGeneration(): Promise<boolean> {
     this.setState("recovering");
     this.abortCollectors(new GenerationBroken("a new generation started"));
+    this.inFlight.clear();
     this.starHub = null;
     const members = this.membership.nextGeneration();
     const g = this.generation;
@@ -347,20 +351,25 @@ export class Coordinator {
     const g = this.generation;
     const members = this.membership.ranked();
     const at = this.schedule.locate(this.committedStep);
-    const wantDigest = this.opts.digestEvery > 0 && ((at.globalStep + 1) % this.opts.digestEvery === 0 || at.globalStep + 1 === this.lastStep);
-    if (this.opts.algorithm === "star") this.starHub = { step: at.globalStep, hub: new StarHub(members.length, this.fusedLength(), this.opts.compress), ranks: members };
-    const started = performance.now();
-    for (const m of members) {
-      this.send(m.workerId, { type: "step", g, step: at.globalStep, epoch: at.epoch, stepInEpoch: at.stepInEpoch, wantDigest });
+    if (this.inFlight.get(at.globalStep)?.g !== g) {
+      this.inFlight.clear();
+      this.dispatchStep(at.globalStep, g, members);
     }
+    if (this.mayRunAhead(at.globalStep + 1) && !this.inFlight.has(at.globalStep + 1)) this.dispatchStep(at.globalStep + 1, g, members);
+    const entry = this.inFlight.get(at.globalStep)!;
     let done: Map<string, StepDoneReply>;
     try {
-      done = await this.collect<StepDoneReply>("stepDone", g, members, this.opts.stepTimeoutMs, at.globalStep);
+      done = await entry.replies;
     } catch (err) {
+      this.inFlight.clear();
       this.onCollectiveFailure(err as Error);
       return false;
     }
-    const durationMs = performance.now() - started;
+    this.inFlight.delete(at.globalStep);
+    const now0 = performance.now();
+    // With run-ahead a step is dispatched before its predecessor commits: its own time starts at that commit.
+    const durationMs = now0 - Math.max(entry.sentAt, this.lastCommitAt);
+    this.lastCommitAt = now0;
     this.committedStep = at.globalStep + 1;
     const rank0 = done.get(members[0]!.workerId)!;
     this.checkAgreement(at.globalStep, members, done);
@@ -386,6 +395,33 @@ export class Coordinator {
       ranks: members.map((m) => ({ rank: m.rank!, workerId: m.workerId, ...done.get(m.workerId)!.timings })),
     });
     return true;
+  }
+
+  /** Sends `step` to every rank and starts collecting their `stepDone` at once (replies can beat the next await). */
+  private dispatchStep(step: number, g: number, members: Member[]): void {
+    const at = this.schedule.locate(step);
+    const wantDigest = this.opts.digestEvery > 0 && ((step + 1) % this.opts.digestEvery === 0 || step + 1 === this.lastStep);
+    if (this.opts.algorithm === "star") this.starHub = { step, hub: new StarHub(members.length, this.fusedLength(), this.opts.compress), ranks: members };
+    const replies = this.collect<StepDoneReply>("stepDone", g, members, this.opts.stepTimeoutMs, step);
+    replies.catch(() => {}); // a run-ahead step of a generation that broke is never awaited
+    this.inFlight.set(step, { g, replies, sentAt: performance.now() });
+    for (const m of members) this.send(m.workerId, { type: "step", g, step, epoch: at.epoch, stepInEpoch: at.stepInEpoch, wantDigest });
+  }
+
+  // Note [Run-ahead]
+  // Step s+1 is sent while step s is still running, so each worker starts it the
+  // moment it has applied s instead of idling for a round trip through the
+  // coordinator (~8 ms of a 43 ms step on 2 cores). Workers handle messages in
+  // order, so s+1 still runs on the state after s, and the all-reduce orders the
+  // ranks anyway. Not across an epoch end (the evaluation must see the state of
+  // its boundary), a checkpoint boundary, a pending membership change or a stop,
+  // and not in star mode (the hub holds one round at a time). When a generation
+  // breaks with s+1 in flight, the state sync sorts it out like any other step.
+  private mayRunAhead(next: number): boolean {
+    if (this.opts.algorithm === "star" || next >= this.lastStep || this.stopReason !== null || this.needGeneration) return false;
+    if (this.schedule.locate(next - 1).stepInEpoch === this.schedule.stepsPerEpoch - 1) return false;
+    if (this.opts.checkpointEvery > 0 && next % this.opts.checkpointEvery === 0) return false;
+    return !this.membership.list().some((m) => m.rank === null);
   }
 
   /** Every rank applied the same all-reduced buffer, so losses (and digests, when asked) must agree bitwise. */
