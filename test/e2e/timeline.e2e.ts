@@ -4,10 +4,11 @@
 // every committed step and every rank of that step's generation, the wait,
 // compute, allreduce and apply phases back to back, agreeing with the phase
 // times in steps.jsonl, plus one instant event per generation change.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { readTimeline } from "@vae/metrics";
 import { startCluster } from "./support/cluster.ts";
 import { killAll, until } from "./support/processes.ts";
 
@@ -16,17 +17,6 @@ afterEach(killAll);
 const MAX_STEPS = 40;
 const PHASES = ["wait", "compute", "allreduce", "apply"];
 
-interface TraceEvent {
-  ph: string;
-  name: string;
-  pid: number;
-  tid: number;
-  ts?: number;
-  dur?: number;
-  s?: string;
-  cat?: string;
-  args?: Record<string, any>;
-}
 
 describe("--timeline", () => {
   it("writes a Chrome trace with every rank's phases per step and the generation changes", async () => {
@@ -41,7 +31,7 @@ describe("--timeline", () => {
     process.kill(leaving.pid, "SIGTERM");
     expect(await cluster.proc.exited).toEqual({ code: 0, signal: null });
 
-    const trace = JSON.parse(readFileSync(file, "utf8")) as { displayTimeUnit: string; traceEvents: TraceEvent[] };
+    const trace = readTimeline(file);
     expect(trace.displayTimeUnit).toBe("ms");
     const events = trace.traceEvents;
     for (const e of events) {

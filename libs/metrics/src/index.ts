@@ -36,6 +36,8 @@ export {
   COORDINATOR_PID,
   TIMELINE_PHASES,
   TimelineWriter,
+  readTimeline,
+  type TraceFileEvent,
   type StepTiming,
   type TimelineOptions,
   type TimelinePhase,

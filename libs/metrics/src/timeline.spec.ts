@@ -1,22 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { COORDINATOR_PID, TIMELINE_PHASES, TimelineWriter } from "./timeline.ts";
+import { COORDINATOR_PID, TIMELINE_PHASES, TimelineWriter, readTimeline } from "./timeline.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "vae-timeline-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Event {
-  ph: string;
-  name: string;
-  pid: number;
-  tid: number;
-  ts?: number;
-  dur?: number;
-  s?: string;
-  args: Record<string, unknown>;
-}
 
 describe("TimelineWriter", () => {
   it("writes a valid trace with a named lane and every phase for every rank", async () => {
@@ -33,7 +23,7 @@ describe("TimelineWriter", () => {
     }
     await tl.close();
 
-    const trace = JSON.parse(readFileSync(path, "utf8")) as { traceEvents: Event[] };
+    const trace = readTimeline(path);
     const events = trace.traceEvents;
     const names = events.filter((e) => e.ph === "M" && e.name === "process_name");
     expect(names.map((e) => [e.pid, e.args.name])).toEqual([
@@ -65,7 +55,7 @@ describe("TimelineWriter", () => {
     tl.nameRank(0, "w-b");
     tl.phase(4, "compute", 6, 1);
     await tl.close();
-    const events = (JSON.parse(readFileSync(path, "utf8")) as { traceEvents: Event[] }).traceEvents;
+    const events = readTimeline(path).traceEvents;
     const laneNames = events.filter((e) => e.name === "thread_name").map((e) => e.args.name);
     expect(laneNames).toEqual(["rank 0 (w-a)", "rank 0 (w-b)", "rank 4 (?)"]);
   });
@@ -79,7 +69,7 @@ describe("TimelineWriter", () => {
     expect(sizeBeforeClose).toBeGreaterThan(100_000);
     await tl.close();
     expect(statSync(path).size).toBeGreaterThan(sizeBeforeClose);
-    expect((JSON.parse(readFileSync(path, "utf8")) as { traceEvents: Event[] }).traceEvents.length).toBe(2 + 3 + 6000);
+    expect(readTimeline(path).traceEvents.length).toBe(2 + 3 + 6000);
   });
 
   it("refuses events after close and bad values, and fails to open where it cannot write", async () => {

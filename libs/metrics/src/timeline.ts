@@ -11,7 +11,7 @@
 // Events are streamed to the file as they come, so a long run never holds its
 // timeline in memory; `close()` writes the closing brackets, which makes the
 // file valid JSON. A file left by a crash lacks them; Perfetto still loads it.
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, readFileSync, type WriteStream } from "node:fs";
 
 export const TIMELINE_PHASES = ["wait", "compute", "allreduce", "apply"] as const;
 export type TimelinePhase = (typeof TIMELINE_PHASES)[number];
@@ -37,6 +37,24 @@ export interface TimelineOptions {
 }
 
 type TraceEvent = Record<string, unknown>;
+
+/** One event of a written trace file, as a reader (a test, a tool) sees it. */
+export interface TraceFileEvent {
+  ph: string;
+  name: string;
+  pid: number;
+  tid: number;
+  ts?: number;
+  dur?: number;
+  s?: string;
+  cat?: string;
+  args: Record<string, any>;
+}
+
+/** Reads a trace file written by TimelineWriter. */
+export function readTimeline(path: string): { displayTimeUnit: string; traceEvents: TraceFileEvent[] } {
+  return JSON.parse(readFileSync(path, "utf8"));
+}
 
 export class TimelineWriter {
   private readonly laneNames = new Map<number, string>();
