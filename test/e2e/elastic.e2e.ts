@@ -4,7 +4,7 @@
 // restarted with --resume (its workers reconnect), and a corrupt latest
 // checkpoint falling back to the previous one.
 import { createServer } from "node:net";
-import { readFileSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { TEST_TOKEN, startCluster, type Cluster } from "./support/cluster.ts";
@@ -85,6 +85,27 @@ describe("membership changes", () => {
     worker(cluster, "c");
     await stepAtLeast(cluster, pausedAt + 3, 60_000);
     expect((await cluster.status()).state).toBe("training");
+  });
+});
+
+describe("no live replica left", () => {
+  it("a newcomer starts from the last checkpoint when every replica is gone, and the run records the rollback", async () => {
+    const cluster = await startCluster(["--workers", "1", "--checkpoint-every", "5", "--max-steps", "25", "--train-limit", "512", "--test-limit", "100", "--batch-size", "32"]);
+    const only = worker(cluster, "only");
+    await until(async () => existsSync(join(cluster.runDir, "checkpoints", "step-00000010")), 60_000, "the checkpoint of step 10");
+    await stepAtLeast(cluster, 12);
+    only.child.kill("SIGKILL");
+    await only.exited;
+    const lostAt = (await cluster.status()).step;
+    worker(cluster, "newcomer");
+    expect(await cluster.proc.exited).toEqual({ code: 0, signal: null });
+    const output = cluster.proc.output();
+    expect(output).toMatch(/no live replica holds step \d+; rolling back to step (10|15|20)/);
+    expect(output).toMatch(/sending state of step (10|15|20) from checkpoint|sending state of step (10|15|20) from the state of step/);
+    const rollback = cluster.steps().find((l) => l.rolledBackTo !== undefined);
+    expect(rollback.from).toBeGreaterThanOrEqual(lostAt);
+    expect(rollback.rolledBackTo).toBeLessThan(rollback.from);
+    expect(cluster.steps().at(-1).step).toBe(24);
   });
 });
 
