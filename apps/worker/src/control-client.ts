@@ -7,6 +7,7 @@ import { PROTOCOL_VERSION, ProtocolError, connect, joinCluster, type Connection 
 
 export interface Identity {
   workerId: string;
+  /** The address peers and Prometheus reach this worker at; "" = the local address of this connection. */
   host: string;
   backend: string;
   peer: { host: string; port: number };
@@ -51,14 +52,16 @@ export async function runSession(url: string, token: string, id: Identity, handl
     onRejected: handlers.onRejected,
   });
   handlers.onConnected(conn);
+  // The interface this host reaches the coordinator through is the one its peers can reach it on.
+  const host = id.host || conn.localAddress || "127.0.0.1";
   let welcome;
   try {
     welcome = await joinCluster(conn, token, {
       workerId: id.workerId,
-      host: id.host,
+      host,
       pid: process.pid,
       backend: id.backend,
-      peer: id.peer,
+      peer: { host, port: id.peer.port },
       metricsPort: id.metricsPort,
       expect: { ...id.expect, protocolVersion: PROTOCOL_VERSION },
     });

@@ -14,10 +14,13 @@ describe("worker flags", () => {
     expect(parse(["--token", "x"], {}).token).toBe("x");
   });
 
-  it("advertises the bind address, or the host name when bound to every interface", () => {
-    expect(parse([]).advertiseHost).toBe("127.0.0.1");
-    expect(parse(["--host", "0.0.0.0"]).advertiseHost).not.toBe("0.0.0.0");
+  it("binds loopback for a local coordinator and every interface for a remote one", () => {
+    expect(parse([])).toMatchObject({ bindHost: "127.0.0.1", advertiseHost: "127.0.0.1" });
+    // Remote: listen everywhere, and advertise the address this host reaches the coordinator from ("" = decided on connect).
+    expect(parse(["--coordinator", "ws://10.0.0.1:7070"])).toMatchObject({ bindHost: "0.0.0.0", advertiseHost: "" });
+    expect(parse(["--host", "0.0.0.0"]).advertiseHost).toBe("");
     expect(parse(["--host", "0.0.0.0", "--advertise-host", "10.1.2.3"]).advertiseHost).toBe("10.1.2.3");
+    expect(parse(["--coordinator", "ws://10.0.0.1:7070", "--host", "192.168.1.5"]).advertiseHost).toBe("192.168.1.5");
   });
 
   it("sends only the settings it was given for the config check", () => {

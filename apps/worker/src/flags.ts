@@ -11,6 +11,7 @@ export interface WorkerFlags {
   token: string;
   backend: BackendChoice;
   bindHost: string;
+  /** "" = decide once connected: the local address of the coordinator connection. */
   advertiseHost: string;
   peerPort: number;
   metricsPort: number | null;
@@ -27,8 +28,8 @@ export function workerProgram(): Command {
     .option("--coordinator <url>", `the coordinator (default: ${D.coordinator})`)
     .option("--token <secret>", "shared cluster token (default: $VAE_CLUSTER_TOKEN)")
     .option("--backend <name>", `compute backend: auto|tensorflow-gpu|tensorflow|wasm|cpu (default: ${D.backend})`)
-    .option("--host <addr>", `address the peer and metrics servers bind (default: ${D.peerHost}; 0.0.0.0 in containers)`)
-    .option("--advertise-host <addr>", "address other workers and Prometheus use to reach this one (default: the bind address, or the host name when binding 0.0.0.0)")
+    .option("--host <addr>", "address the peer and metrics servers bind (default: 127.0.0.1 for a coordinator on this host, else 0.0.0.0)")
+    .option("--advertise-host <addr>", "address other workers and Prometheus use to reach this one (default: the local address of the connection to the coordinator)")
     .option("--peer-port <n>", `ring data channel port; 0 = any free port (default: ${D.peerPort})`)
     .option("--metrics-port <n>", `/metrics port; 0 = any free port, -1 = none (default: ${D.metricsPort})`)
     .option("--id <name>", "worker id, unique in the cluster (default: host-pid)")
@@ -45,8 +46,10 @@ export function parseWorkerFlags(raw: RawFlags, env: NodeJS.ProcessEnv = process
   // See Note [Local token file].
   const token = raw.token === undefined ? env.VAE_CLUSTER_TOKEN || readLocalToken(coordinator, env) || "" : stringFlag("token", raw.token, "");
   if (token === "") throw new UsageError("no cluster token: pass --token or set VAE_CLUSTER_TOKEN (the coordinator's)");
-  const bindHost = stringFlag("host", raw.host, D.peerHost);
-  const advertise = raw.advertiseHost === undefined ? (bindHost === "0.0.0.0" || bindHost === "::" ? hostname() : bindHost) : stringFlag("advertise-host", raw.advertiseHost, "");
+  // A worker of a remote coordinator must be reachable by its ring neighbours: listen on every interface.
+  const loopback = isLoopbackUrl(coordinator);
+  const bindHost = stringFlag("host", raw.host, D.peerHost || (loopback ? "127.0.0.1" : "0.0.0.0"));
+  const advertise = raw.advertiseHost === undefined ? (bindHost === "0.0.0.0" || bindHost === "::" ? D.advertiseHost : bindHost) : stringFlag("advertise-host", raw.advertiseHost, "");
   const metricsPort = intFlag("metrics-port", raw.metricsPort === "-1" ? undefined : raw.metricsPort, D.metricsPort, 0);
   let logFormat: LogFormat = "text";
   if (raw.logFormat !== undefined) {
@@ -73,4 +76,12 @@ export function parseWorkerFlags(raw: RawFlags, env: NodeJS.ProcessEnv = process
     dataDir: raw.dataDir === undefined ? undefined : stringFlag("data-dir", raw.dataDir, ""),
     logFormat,
   });
+}
+
+function isLoopbackUrl(url: string): boolean {
+  try {
+    return ["127.0.0.1", "localhost", "[::1]", "::1"].includes(new URL(url).hostname);
+  } catch {
+    return false;
+  }
 }

@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   const onStale = () => metrics.rejectedMessages.inc({ reason: "VAE_ERR_STALE_GENERATION" });
   const peerServer = await PeerServer.listen({ token: flags.token, port: flags.peerPort, host: flags.bindHost, onRejected });
   const metricsServer: MetricsServer | null = flags.metricsPort === null ? null : await startMetricsServer(metrics.registry, { port: flags.metricsPort, host: flags.bindHost });
-  log.info(`peer server on ${flags.bindHost}:${peerServer.port}${metricsServer ? `, metrics at ${metricsServer.url}` : ""}; advertising ${flags.advertiseHost}`);
+  log.info(`peer server on ${flags.bindHost}:${peerServer.port}${metricsServer ? `, metrics at ${metricsServer.url}` : ""}; advertising ${flags.advertiseHost || "the address this host reaches the coordinator from"}`);
 
   let conn: Connection<"toWorker"> | null = null;
   let star: StarChannel | null = null;

@@ -99,6 +99,14 @@ export class Connection<C extends Channel> {
     return this.ws.bufferedAmount;
   }
 
+  /** This end's IP address on the connection (the interface that routes to the other end), or null. */
+  get localAddress(): string | null {
+    const s = (this.ws as unknown as { _socket?: { localAddress?: string } })._socket;
+    const a = s?.localAddress;
+    if (!a) return null;
+    return a.startsWith("::ffff:") ? a.slice(7) : a; // an IPv4 peer on a dual-stack socket
+  }
+
   /** "host:port" of the other end, for logs. */
   get remote(): string {
     const s = (this.ws as unknown as { _socket?: { remoteAddress?: string; remotePort?: number } })._socket;
