@@ -71,6 +71,22 @@ describe("membership changes", () => {
     expect(last.workers.sort()).toEqual(["frozen", "steady"]);
   });
 
+  it("a worker its neighbours cannot reach is refused with the reason, and the others go on", async () => {
+    const cluster = await startCluster(["--workers", "1", ...SMALL]);
+    worker(cluster, "good");
+    await stepAtLeast(cluster, 3);
+    // It listens on 127.0.0.1 but tells its peers 127.0.0.2: nobody can dial it.
+    const lost = worker(cluster, "lost", ["--advertise-host", "127.0.0.2"]);
+    expect((await lost.exited).code).toBe(1);
+    expect(lost.output()).toMatch(/VAE_ERR_CONFIG_MISMATCH: refused: good could not connect to its peer address 127\.0\.0\.2:\d+ in 2 generations in a row; start it with --advertise-host/);
+    expect(cluster.proc.output()).toMatch(/lost worker lost \(rank \d of generation \d+, host 127\.0\.0\.2\): unreachable by its ring neighbours/);
+    const at = (await cluster.status()).step;
+    await stepAtLeast(cluster, at + 5);
+    const s = await cluster.status();
+    expect(s.workers.map((w: any) => w.workerId)).toEqual(["good"]);
+    expect(s.events.some((e: any) => e.reason === "unreachable" && e.workerId === "lost")).toBe(true);
+  });
+
   it("below --min-workers it waits with a clear message, and resumes when a worker returns", async () => {
     const cluster = await startCluster(["--workers", "2", "--min-workers", "2", ...SMALL]);
     const a = worker(cluster, "a");

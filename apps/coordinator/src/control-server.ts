@@ -71,6 +71,8 @@ export async function startControlServer(server: Server, coordinator: Coordinato
       {
         send: (m) => void conn.send(message(m.type as any, m as any) as Message).catch(() => {}),
         close: (code, reason) => (code === 1001 && reason !== "coordinator stopping" ? conn.terminate() : conn.close(code, reason)),
+        // A refusal the worker must not retry past (it exits and says why).
+        refuse: (text) => conn.fail(protocolError("VAE_ERR_CONFIG_MISMATCH", text)),
       },
     );
     conn.onMessage((msg) => coordinator.handleMessage(workerId, msg as Record<string, any>));

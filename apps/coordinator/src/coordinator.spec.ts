@@ -57,7 +57,7 @@ function setup(opts: Partial<CoordinatorOptions> = {}, replyDelayMs = 0) {
     workers.set(id, w);
     coordinator.addWorker(
       { workerId: id, host: "h", pid: 1, backend: "cpu", peerHost: "127.0.0.1", peerPort: 1, metricsPort: null },
-      { send: (m) => { w.sent.push(m); if (w.auto) answer(w, m); }, close: () => {} },
+      { send: (m) => { w.sent.push(m); if (w.auto) answer(w, m); }, close: () => {}, refuse: () => {} },
     );
     return w;
   };

@@ -40,6 +40,8 @@ export interface WorkerChannel {
   send(message: Record<string, unknown>): void;
   /** Closes the connection (terminate for a worker that stopped answering). */
   close(code: number, reason: string): void;
+  /** Refuses the worker for good: an `error` it cannot retry past, then a close. */
+  refuse(message: string): void;
 }
 
 export interface CoordinatorOptions {
@@ -113,7 +115,11 @@ const LOSS_REASON_TEXT: Record<LossReason, string> = {
   heartbeat: "heartbeat missed",
   deadline: "step deadline missed",
   rejected: "sent an invalid message",
+  unreachable: "unreachable by its ring neighbours",
 };
+
+/** Consecutive failed ring setups in which a neighbour could not dial a worker, before it is evicted. */
+const UNREACHABLE_STRIKES = 2;
 
 export class Coordinator {
   readonly membership = new Membership();
@@ -142,6 +148,7 @@ export class Coordinator {
   /** Dispatched steps awaiting their replies, at most two; see Note [Run-ahead]. */
   private readonly inFlight = new Map<number, { g: number; replies: Promise<Map<string, StepDoneReply>>; sentAt: number }>();
   private lastCommitAt = 0;
+  private readonly unreachableStrikes = new Map<string, number>();
   private readonly lastStep: number;
   private throughputWindow: { t: number; samples: number }[] = [];
 
@@ -211,6 +218,7 @@ export class Coordinator {
       case "stepFailed":
         if (msg.g === this.generation && member.rank !== null) {
           this.log.warn(`rank ${member.rank} (${workerId}) failed step ${msg.step}: ${msg.reason}`);
+          if (typeof msg.unreachable === "number") this.strikeUnreachable(msg.unreachable, workerId);
           this.breakGeneration(`rank ${member.rank} failed step ${msg.step}: ${msg.reason}`);
         }
         return;
@@ -218,6 +226,22 @@ export class Coordinator {
         for (const c of this.collectors) if (c.offer(workerId, msg.type, msg.g, msg.step ?? null, msg)) return;
         if (msg.g !== undefined && msg.g !== this.generation) this.metrics.rejectedMessages.inc({ reason: "VAE_ERR_STALE_GENERATION" });
     }
+  }
+
+  /**
+   * A worker could not dial its ring successor. A worker that its neighbours fail to reach in
+   * UNREACHABLE_STRIKES generations in a row (no step committed in between) advertises an address
+   * nobody can use: it is refused with the reason, rather than stalling every generation.
+   */
+  private strikeUnreachable(rank: number, reporter: string): void {
+    const target = this.membership.ranked().find((m) => m.rank === rank);
+    if (!target) return;
+    const strikes = (this.unreachableStrikes.get(target.workerId) ?? 0) + 1;
+    this.unreachableStrikes.set(target.workerId, strikes);
+    if (strikes < UNREACHABLE_STRIKES) return;
+    const detail = `${reporter} could not connect to its peer address ${target.peerHost}:${target.peerPort} in ${strikes} generations in a row; start it with --advertise-host set to an address the other workers can reach`;
+    this.channels.get(target.workerId)?.refuse(`refused: ${detail}`);
+    this.removeWorker(target.workerId, "unreachable", detail);
   }
 
   requestStop(reason: string): void {
@@ -366,6 +390,7 @@ export class Coordinator {
       return false;
     }
     this.inFlight.delete(at.globalStep);
+    this.unreachableStrikes.clear(); // a committed step: the ring works
     const now0 = performance.now();
     // With run-ahead a step is dispatched before its predecessor commits: its own time starts at that commit.
     const durationMs = now0 - Math.max(entry.sentAt, this.lastCommitAt);

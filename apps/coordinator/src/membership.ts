@@ -5,7 +5,7 @@
 // survive, so a member keeps its relative place in the ring across generations
 // and newcomers take the highest ranks.
 
-export type LossReason = "leave" | "closed" | "heartbeat" | "deadline" | "rejected";
+export type LossReason = "leave" | "closed" | "heartbeat" | "deadline" | "rejected" | "unreachable";
 export type MembershipReason = "join" | LossReason;
 
 export interface MemberInfo {

@@ -3,7 +3,7 @@
 // coordinator. The algorithms come from @vae/allreduce; the links from @vae/protocol.
 import { ringAllReduce, starAllReduce, withCompression, withHubCompression } from "@vae/allreduce";
 import { openRingLink, type PeerServer, type ProtocolError, type StarChannel, type WsRingLink } from "@vae/protocol";
-import type { Collective, GenerationInfo } from "./worker-node.ts";
+import { UnreachablePeerError, type Collective, type GenerationInfo } from "./worker-node.ts";
 
 const NO_BYTES = { bytesSent: 0, bytesReceived: 0 };
 
@@ -36,7 +36,17 @@ export async function ringCollective(
     compress: gen.compress,
     onRejected,
     onStale,
-  }).finally(() => signal.removeEventListener("abort", cancel));
+  })
+    .catch((err: Error) => {
+      // Refused or unresolvable: the successor's advertised address does not work from here.
+      const next = (gen.rank + 1) % gen.worldSize;
+      if (/cannot connect to .*(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL)/.test(err.message)) {
+        const m = gen.members[next]!;
+        throw new UnreachablePeerError(next, `cannot reach rank ${next} (${m.workerId}) at ${m.peerHost}:${m.peerPort}: ${err.message}`);
+      }
+      throw err;
+    })
+    .finally(() => signal.removeEventListener("abort", cancel));
   return {
     link,
     async allReduce(buf, step) {

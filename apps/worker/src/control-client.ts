@@ -72,6 +72,7 @@ export async function runSession(url: string, token: string, id: Identity, handl
   handlers.onWelcome(welcome.runId, welcome.config);
   log.info(`joined the coordinator at ${url} as ${id.workerId}`);
   let stopReason: string | null = null;
+  let refusal: string | null = null;
   conn.onMessage((msg) => {
     if (msg.type === "stop") {
       stopReason = msg.reason;
@@ -80,6 +81,7 @@ export async function runSession(url: string, token: string, id: Identity, handl
     }
     if (msg.type === "error") {
       log.error(`coordinator error ${msg.code}: ${msg.message}`);
+      if (FATAL_CODES.has(msg.code)) refusal = `${msg.code}: ${msg.message}`;
       return;
     }
     handlers.onMessage(msg as Record<string, any>, conn);
@@ -87,6 +89,7 @@ export async function runSession(url: string, token: string, id: Identity, handl
   conn.startHeartbeat(4_000, 15_000);
   const info = await conn.closed;
   if (stopReason !== null) return { stopped: true, reason: stopReason };
+  if (refusal !== null) throw new FatalSessionError(refusal);
   return { stopped: false, reason: info.error ? `${info.error.code}: ${info.error.message}` : `close code ${info.code}${info.reason ? ` (${info.reason})` : ""}` };
 }
 

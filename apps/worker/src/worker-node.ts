@@ -41,6 +41,14 @@ export interface Collective {
 }
 
 /** Builds a generation's collective; `signal` aborts a setup still waiting on a peer (a newer generation came). */
+/** Thrown by a collective factory when this worker could not even connect to peer `peer` (its advertised address is wrong or blocked). */
+export class UnreachablePeerError extends Error {
+  override readonly name = "UnreachablePeerError";
+  constructor(readonly peer: number, message: string) {
+    super(message);
+  }
+}
+
 export type CollectiveFactory = (gen: GenerationInfo, signal: AbortSignal) => Promise<Collective>;
 export type Reply = (message: Record<string, unknown>) => void;
 
@@ -158,8 +166,10 @@ export class WorkerNode {
     try {
       this.collective = await this.makeCollective(info, setup.signal);
     } catch (err) {
-      // A neighbour could not be reached: say so, and the coordinator forms a new generation.
-      if (this.gen === info) this.reply({ type: "stepFailed", g: info.g, step: replica.step, reason: `ring setup failed: ${(err as Error).message}` });
+      // A neighbour could not be reached: say so (naming a successor we could not dial), and the
+      // coordinator forms a new generation — or evicts a worker nobody can reach.
+      const unreachable = err instanceof UnreachablePeerError ? { unreachable: err.peer } : {};
+      if (this.gen === info) this.reply({ type: "stepFailed", g: info.g, step: replica.step, reason: `ring setup failed: ${(err as Error).message}`, ...unreachable });
       this.log.warn(`generation ${info.g}: ${(err as Error).message}`);
       return;
     } finally {

@@ -80,7 +80,7 @@ export const DIRECTIONS = ["sent", "received"] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 
 /** Why a generation ended: a worker joined, left politely, its socket closed, it missed heartbeats, or a step deadline. */
-export const MEMBERSHIP_REASONS = ["join", "leave", "closed", "heartbeat", "deadline"] as const;
+export const MEMBERSHIP_REASONS = ["join", "leave", "closed", "heartbeat", "deadline", "unreachable"] as const;
 export type MembershipReason = (typeof MEMBERSHIP_REASONS)[number];
 
 export const ALLREDUCE_ALGORITHMS = ["ring", "star"] as const;

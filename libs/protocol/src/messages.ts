@@ -117,7 +117,7 @@ export const SCHEMAS = {
     timings: object({ computeMs: finite(0), allreduceMs: finite(0), applyMs: finite(0) }),
     digest: optional(label),
   }),
-  stepFailed: def("stepFailed", { g: uint, step: uint, reason }),
+  stepFailed: def("stepFailed", { g: uint, step: uint, reason, unreachable: optional(rank) }),
   ready: def("ready", { g: uint, step: uint, digest: label }),
   evaluation: def("evaluation", {
     g: uint,
