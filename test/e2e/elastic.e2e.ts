@@ -106,22 +106,24 @@ describe("membership changes", () => {
 
 describe("no live replica left", () => {
   it("a newcomer starts from the last checkpoint when every replica is gone, and the run records the rollback", async () => {
-    const cluster = await startCluster(["--workers", "1", "--checkpoint-every", "5", "--max-steps", "25", "--train-limit", "512", "--test-limit", "100", "--batch-size", "32"]);
+    // Checkpoints every 20 steps; the kill lands a few steps past 23, well before the next one at 40.
+    const cluster = await startCluster(["--workers", "1", "--checkpoint-every", "20", "--max-steps", "50", "--train-limit", "2048", "--test-limit", "100", "--batch-size", "32"]);
     const only = worker(cluster, "only");
-    await until(async () => existsSync(join(cluster.runDir, "checkpoints", "step-00000010")), 60_000, "the checkpoint of step 10");
-    await stepAtLeast(cluster, 12);
+    await until(async () => existsSync(join(cluster.runDir, "checkpoints", "step-00000020")), 60_000, "the checkpoint of step 20");
+    await stepAtLeast(cluster, 23);
     only.child.kill("SIGKILL");
     await only.exited;
     const lostAt = (await cluster.status()).step;
     worker(cluster, "newcomer");
     expect(await cluster.proc.exited).toEqual({ code: 0, signal: null });
     const output = cluster.proc.output();
-    expect(output).toMatch(/no live replica holds step \d+; rolling back to step (10|15|20)/);
-    expect(output).toMatch(/sending state of step (10|15|20) from checkpoint|sending state of step (10|15|20) from the state of step/);
+    expect(lostAt).toBeLessThan(40);
+    expect(output).toMatch(/no live replica holds step \d+; rolling back to step 20/);
+    expect(output).toMatch(/sending state of step 20 from the state of step 20 fetched for a checkpoint/);
     const rollback = cluster.steps().find((l) => l.rolledBackTo !== undefined);
     expect(rollback.from).toBeGreaterThanOrEqual(lostAt);
     expect(rollback.rolledBackTo).toBeLessThan(rollback.from);
-    expect(cluster.steps().at(-1).step).toBe(24);
+    expect(cluster.steps().at(-1).step).toBe(49);
   });
 });
 
