@@ -1,7 +1,7 @@
 // vae-worker's flags, parsed once, validated, frozen (STYLE item 12).
 import { hostname } from "node:os";
 import { Command } from "commander";
-import { UsageError, backendFlag, intFlag, readLocalToken, stringFlag, type RawFlags } from "@vae/cli";
+import { UsageError, backendFlag, intFlag, isLoopbackUrl, readLocalToken, stringFlag, type RawFlags } from "@vae/cli";
 import { parseLogFormat, type LogFormat } from "@vae/logging";
 import type { BackendChoice } from "@vae/model";
 import { WORKER_DEFAULTS as D } from "./defaults.ts";
@@ -78,10 +78,3 @@ export function parseWorkerFlags(raw: RawFlags, env: NodeJS.ProcessEnv = process
   });
 }
 
-function isLoopbackUrl(url: string): boolean {
-  try {
-    return ["127.0.0.1", "localhost", "[::1]", "::1"].includes(new URL(url).hostname);
-  } catch {
-    return false;
-  }
-}

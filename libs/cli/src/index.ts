@@ -13,5 +13,5 @@ export {
 } from "./flags.ts";
 export { RUN_DEFINING_FLAGS, addRunConfigOptions, parseRunConfigFlags, withImageSize } from "./run-config-flags.ts";
 export { PROGRESS_DEFAULTS, RateMeter, createLogProgress, createProgress, formatDuration, formatProgressLine, progressFields, type Progress, type ProgressState } from "./progress.ts";
-export { localTokenPath, readLocalToken, writeLocalToken } from "./local-token.ts";
+export { isLoopbackUrl, localTokenPath, readLocalToken, writeLocalToken } from "./local-token.ts";
 export { parseCommandLine } from "./parse-command-line.ts";

@@ -28,16 +28,19 @@ export function writeLocalToken(port: number, token: string, env: NodeJS.Process
   return () => rmSync(path, { force: true });
 }
 
+/** Whether `url` names a coordinator on this host (a loopback address). */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    return ["127.0.0.1", "localhost", "[::1]", "::1"].includes(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
 /** The token a loopback coordinator on `url` left for local workers, or null. */
 export function readLocalToken(url: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return null;
-  }
-  const loopback = ["127.0.0.1", "localhost", "[::1]", "::1"].includes(u.hostname);
-  if (!loopback) return null;
+  if (!isLoopbackUrl(url)) return null;
+  const u = new URL(url);
   const port = Number(u.port || (u.protocol === "wss:" ? 443 : 80));
   try {
     return readFileSync(localTokenPath(port, env), "utf8").trim() || null;
